@@ -1,0 +1,3 @@
+//! (in progress) link types.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinkType { Ethernet }

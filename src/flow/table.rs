@@ -1,0 +1,4 @@
+//! (in progress) flow table.
+pub struct FlowConfig;
+pub struct FlowCounters;
+pub struct FlowTable;
