@@ -52,3 +52,188 @@ impl DnsTransaction {
         self.response.as_ref().map(|m| m.answers.as_slice()).unwrap_or(&[])
     }
 }
+
+/// Limits of one worker's tracker.
+#[derive(Clone, Debug)]
+pub struct DnsTrackerConfig {
+    /// Queries waiting for their response; the oldest is given up (and logged as an
+    /// unanswered request) when a new one would exceed it.
+    pub max_pending: usize,
+    /// A query unanswered this long (packet time, µs) is logged as unanswered.
+    pub timeout: u64,
+    pub limits: crate::decode::dns::DnsLimits,
+}
+
+/// Counters of one tracker; summed over workers for `stats`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DnsCounters {
+    pub queries: u64,
+    pub responses: u64,
+    pub transactions: u64,
+    pub unanswered: u64,
+    pub unmatched_responses: u64,
+    pub pending_evicted: u64,
+    pub malformed: u64,
+    /// DNS over TCP segments that did not hold one whole length-prefixed message.
+    pub tcp_unparsed: u64,
+    pub pending: u64,
+}
+
+impl DnsCounters {
+    pub fn merge(&mut self, o: &DnsCounters) {
+        self.queries += o.queries;
+        self.responses += o.responses;
+        self.transactions += o.transactions;
+        self.unanswered += o.unanswered;
+        self.unmatched_responses += o.unmatched_responses;
+        self.pending_evicted += o.pending_evicted;
+        self.malformed += o.malformed;
+        self.tcp_unparsed += o.tcp_unparsed;
+        self.pending += o.pending;
+    }
+}
+
+/// Pairs queries and responses of the flows one worker owns.
+pub struct DnsTracker {
+    cfg: DnsTrackerConfig,
+    pending: std::collections::HashMap<(u64, u16), DnsTransaction>,
+    /// Insertion order of `pending`, for timeouts and eviction; entries whose key was
+    /// already answered are skipped when they surface.
+    order: std::collections::VecDeque<(Timestamp, u64, u16)>,
+    counters: DnsCounters,
+}
+
+impl DnsTracker {
+    pub fn new(cfg: DnsTrackerConfig) -> Self {
+        DnsTracker {
+            cfg,
+            pending: std::collections::HashMap::new(),
+            order: std::collections::VecDeque::new(),
+            counters: DnsCounters::default(),
+        }
+    }
+
+    /// Parses the DNS payload of one packet of `flow` and emits a transaction when a
+    /// response completes one (or arrives without its query).
+    pub fn on_packet(
+        &mut self,
+        pkt: &crate::decode::PacketMeta,
+        flow: &super::table::FlowRef,
+        emit: &mut dyn FnMut(&DnsTransaction),
+    ) {
+        use crate::decode::dns;
+        let Some(payload) = pkt.dns.as_deref() else {
+            return;
+        };
+        let bytes = if pkt.proto == Proto::Tcp {
+            match dns::tcp_message(payload) {
+                Some(m) => m,
+                None => {
+                    self.counters.tcp_unparsed += 1;
+                    return;
+                }
+            }
+        } else {
+            payload
+        };
+        let msg = match dns::parse_message(bytes, &self.cfg.limits) {
+            Ok(m) => m,
+            Err(_) => {
+                self.counters.malformed += 1;
+                return;
+            }
+        };
+        let key = (flow.flow_id, msg.id);
+        if !msg.is_response() {
+            self.counters.queries += 1;
+            if self.pending.len() >= self.cfg.max_pending {
+                self.evict_oldest(emit);
+            }
+            let tx = DnsTransaction {
+                flow_id: flow.flow_id,
+                client: Endpoint { ip: pkt.src, port: pkt.src_port },
+                server: Endpoint { ip: pkt.dst, port: pkt.dst_port },
+                proto: pkt.proto,
+                vlan: pkt.vlan,
+                query_ts: Some(pkt.ts),
+                response_ts: None,
+                query: Some(msg),
+                response: None,
+            };
+            // A retransmitted query keeps the first one's time.
+            if !self.pending.contains_key(&key) {
+                self.order.push_back((pkt.ts, key.0, key.1));
+                self.pending.insert(key, tx);
+            }
+            return;
+        }
+        self.counters.responses += 1;
+        let mut tx = match self.pending.remove(&key) {
+            Some(tx) => tx,
+            None => {
+                self.counters.unmatched_responses += 1;
+                DnsTransaction {
+                    flow_id: flow.flow_id,
+                    client: Endpoint { ip: pkt.dst, port: pkt.dst_port },
+                    server: Endpoint { ip: pkt.src, port: pkt.src_port },
+                    proto: pkt.proto,
+                    vlan: pkt.vlan,
+                    query_ts: None,
+                    response_ts: None,
+                    query: None,
+                    response: None,
+                }
+            }
+        };
+        tx.response_ts = Some(pkt.ts);
+        tx.response = Some(msg);
+        self.counters.transactions += 1;
+        emit(&tx);
+    }
+
+    fn evict_oldest(&mut self, emit: &mut dyn FnMut(&DnsTransaction)) {
+        while let Some((_, fid, id)) = self.order.pop_front() {
+            if let Some(tx) = self.pending.remove(&(fid, id)) {
+                self.counters.pending_evicted += 1;
+                self.counters.unanswered += 1;
+                emit(&tx);
+                return;
+            }
+        }
+    }
+
+    /// Gives up on queries older than the timeout at packet time `now`.
+    pub fn expire(&mut self, now: Timestamp, emit: &mut dyn FnMut(&DnsTransaction)) {
+        while let Some(&(ts, fid, id)) = self.order.front() {
+            if now.since(ts) < self.cfg.timeout {
+                break;
+            }
+            self.order.pop_front();
+            if let Some(tx) = self.pending.remove(&(fid, id)) {
+                self.counters.unanswered += 1;
+                emit(&tx);
+            }
+        }
+        // Answered queries leave their order entry behind; keep the queue bounded.
+        if self.order.len() > 2 * self.pending.len() + 64 {
+            let pending = &self.pending;
+            self.order.retain(|(_, f, i)| pending.contains_key(&(*f, *i)));
+        }
+    }
+
+    /// End of input: every query still waiting is logged as unanswered, oldest first.
+    pub fn flush(&mut self, emit: &mut dyn FnMut(&DnsTransaction)) {
+        while let Some((_, fid, id)) = self.order.pop_front() {
+            if let Some(tx) = self.pending.remove(&(fid, id)) {
+                self.counters.unanswered += 1;
+                emit(&tx);
+            }
+        }
+    }
+
+    pub fn counters(&self) -> DnsCounters {
+        let mut c = self.counters.clone();
+        c.pending = self.pending.len() as u64;
+        c
+    }
+}

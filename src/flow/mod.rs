@@ -11,8 +11,8 @@ pub mod community_id;
 mod dns_tracker;
 mod table;
 
-pub use dns_tracker::DnsTransaction;
-pub use table::{FlowConfig, FlowCounters, FlowTable};
+pub use dns_tracker::{DnsCounters, DnsTracker, DnsTrackerConfig, DnsTransaction};
+pub use table::{FlowConfig, FlowCounters, FlowRef, FlowTable};
 
 use crate::decode::{Proto, VlanIds};
 use crate::time::Timestamp;

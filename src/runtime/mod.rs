@@ -1,1 +1,159 @@
-//! (in progress)
+//! Runtime: the only module that spawns threads. Wires capture → workers → output.
+//!
+//! ```text
+//!  capture ──Packets(batch)/Tick──► worker-0..N ──WorkerEpoch──► output ──► eve.json
+//!     └──────────────CaptureEpoch──────────────────────────────────┘
+//! ```
+//!
+//! * The `capture` thread reads packets, decodes them, and sends each packet's meta to
+//!   the worker that owns its host (see [`shard`]), in batches over bounded channels.
+//! * Every 8192 packets or second of packet time it closes an *epoch*: it sends a
+//!   [`Tick`] to every worker. A worker then expires flows and DNS queries, ticks its
+//!   detectors, and sends the EVE lines of that epoch to `output`.
+//! * `output` writes an epoch once every worker and the capture thread have reported
+//!   it, sorted by (timestamp, line): the file is identical for any number of workers.
+//! * Shutdown (end of input, SIGINT/SIGTERM) is a final tick with `finish` set: workers
+//!   flush flows, DNS and detectors, output writes the last stats and flushes the file.
+
+mod capture_loop;
+mod output_loop;
+mod shard;
+mod signals;
+mod summary;
+mod worker;
+
+pub use shard::shard;
+pub use signals::Signals;
+pub use summary::RunSummary;
+
+use crate::capture::CaptureError;
+use crate::config::Config;
+use crate::decode::PacketMeta;
+use crate::time::Timestamp;
+use std::sync::Arc;
+
+/// Packets sent to one worker between ticks arrive in batches of this many at most.
+pub(crate) const TICK_PACKETS: u64 = 8192;
+
+/// Something that stopped the run.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Capture(#[from] CaptureError),
+    #[error("no capture source: give -r FILE|DIR or -i IFACE")]
+    NoSource,
+    #[error("cannot open EVE log {path}: {error}")]
+    EveOpen {
+        path: std::path::PathBuf,
+        error: std::io::Error,
+    },
+    #[error("writing EVE log {path}: {error}")]
+    EveWrite {
+        path: std::path::PathBuf,
+        error: std::io::Error,
+    },
+    #[error("cannot start thread {name}: {error}")]
+    Thread {
+        name: String,
+        error: std::io::Error,
+    },
+    #[error("thread {0} ended abnormally")]
+    ThreadPanicked(String),
+}
+
+/// How the run is driven from outside.
+#[derive(Clone, Default)]
+pub struct RunOptions {
+    /// Show a progress line on stderr while replaying (only when it is a terminal).
+    pub progress: bool,
+    pub signals: Option<Arc<Signals>>,
+    /// Called once the capture source is open (systemd's READY=1).
+    pub on_ready: Option<Arc<dyn Fn() + Send + Sync>>,
+}
+
+/// Closes an epoch in every worker.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Tick {
+    pub epoch: u64,
+    pub now: Timestamp,
+    /// Publish counters with this epoch (a `stats` event follows its lines).
+    pub stats: bool,
+    /// Last epoch: flush everything.
+    pub finish: bool,
+}
+
+pub(crate) enum WorkerMsg {
+    Packets(Vec<PacketMeta>),
+    Tick(Tick),
+}
+
+/// Runs botsense until the input ends or a stop signal arrives.
+pub fn run(config: Config, opts: RunOptions) -> Result<RunSummary, RunError> {
+    let config = Arc::new(config);
+    let started = std::time::Instant::now();
+    let source = config.source.clone().ok_or(RunError::NoSource)?;
+    // Open the input before any thread starts, so a bad file or interface fails fast
+    // with nothing written.
+    let input = capture_loop::Input::open(&source, &config)?;
+
+    let eve_path = config.log_dir.join(&config.eve.filename);
+    let eve = crate::output::file::EveFile::open(&eve_path).map_err(|error| RunError::EveOpen {
+        path: eve_path.clone(),
+        error,
+    })?;
+
+    let workers = config.workers;
+    let (out_tx, out_rx) = crossbeam_channel::bounded(config.runtime.output_queue);
+    let mut worker_txs = Vec::with_capacity(workers);
+    let mut handles = Vec::new();
+    for id in 0..workers {
+        let (tx, rx) = crossbeam_channel::bounded(config.runtime.channel_batches);
+        worker_txs.push(tx);
+        let w = worker::Worker::new(id, &config, out_tx.clone());
+        let name = format!("worker-{id}");
+        let h = std::thread::Builder::new()
+            .name(name.clone())
+            .spawn(move || w.run(rx))
+            .map_err(|error| RunError::Thread { name, error })?;
+        handles.push(h);
+    }
+
+    let output = output_loop::Output::new(&config, eve, workers, opts.signals.clone());
+    let output_handle = std::thread::Builder::new()
+        .name("output".into())
+        .spawn(move || output.run(out_rx))
+        .map_err(|error| RunError::Thread {
+            name: "output".into(),
+            error,
+        })?;
+
+    if let Some(ready) = &opts.on_ready {
+        ready();
+    }
+    let capture = capture_loop::CaptureLoop::new(&config, worker_txs, out_tx, opts.clone());
+    let capture_handle = std::thread::Builder::new()
+        .name("capture".into())
+        .spawn(move || capture.run(input))
+        .map_err(|error| RunError::Thread {
+            name: "capture".into(),
+            error,
+        })?;
+
+    let capture_result = capture_handle
+        .join()
+        .map_err(|_| RunError::ThreadPanicked("capture".into()))?;
+    for (i, h) in handles.into_iter().enumerate() {
+        h.join()
+            .map_err(|_| RunError::ThreadPanicked(format!("worker-{i}")))?;
+    }
+    let output_result = output_handle
+        .join()
+        .map_err(|_| RunError::ThreadPanicked("output".into()))?;
+
+    let capture_report = capture_result?;
+    let output_report = output_result.map_err(|error| RunError::EveWrite {
+        path: eve_path,
+        error,
+    })?;
+    Ok(RunSummary::new(capture_report, output_report, started.elapsed()))
+}

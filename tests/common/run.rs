@@ -1,0 +1,76 @@
+//! Runs the real `botsense` binary on a capture and reads back its EVE lines.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn pcap(name: &str) -> PathBuf {
+    root().join("pcaps").join(name)
+}
+
+/// One run: its exit, stderr and EVE lines.
+pub struct Run {
+    pub output: Output,
+    pub eve_text: String,
+    pub events: Vec<Value>,
+    pub dir: tempfile::TempDir,
+}
+
+impl Run {
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.output.stderr).into_owned()
+    }
+
+    pub fn code(&self) -> Option<i32> {
+        self.output.status.code()
+    }
+
+    pub fn of_type(&self, t: &str) -> Vec<&Value> {
+        self.events.iter().filter(|e| e["event_type"] == t).collect()
+    }
+
+    /// The last `stats` event.
+    pub fn final_stats(&self) -> &Value {
+        self.of_type("stats")
+            .last()
+            .copied()
+            .unwrap_or_else(|| panic!("no stats event in {}", self.eve_text))
+    }
+
+    /// A counter of the last stats event by dotted path, e.g. `stats.decoder.pkts`.
+    pub fn counter(&self, path: &str) -> u64 {
+        let mut v = self.final_stats();
+        for part in path.split('.') {
+            v = &v[part];
+        }
+        v.as_u64().unwrap_or(0)
+    }
+}
+
+/// `botsense -r INPUT -l TMPDIR ARGS...`
+pub fn replay(input: &Path, args: &[&str]) -> Run {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let output = Command::new(env!("CARGO_BIN_EXE_botsense"))
+        .arg("-r")
+        .arg(input)
+        .arg("-l")
+        .arg(dir.path())
+        .args(args)
+        .output()
+        .expect("run botsense");
+    let eve_text = std::fs::read_to_string(dir.path().join("eve.json")).unwrap_or_default();
+    let events = eve_text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("invalid JSON line {l:?}: {e}")))
+        .collect();
+    Run {
+        output,
+        eve_text,
+        events,
+        dir,
+    }
+}
