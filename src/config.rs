@@ -178,9 +178,7 @@ fn canonical(ip: IpAddr) -> IpAddr {
 
 fn is_unicast(ip: IpAddr) -> bool {
     match ip {
-        IpAddr::V4(v4) => {
-            !(v4.is_multicast() || v4.is_broadcast() || v4.is_unspecified())
-        }
+        IpAddr::V4(v4) => !(v4.is_multicast() || v4.is_broadcast() || v4.is_unspecified()),
         IpAddr::V6(v6) => !(v6.is_multicast() || v6.is_unspecified()),
     }
 }
@@ -332,7 +330,10 @@ impl Config {
         let workers = match flags.workers.or(raw.workers) {
             None | Some(0) => default_workers(),
             Some(n) if n > MAX_WORKERS => {
-                return Err(invalid("workers", format!("{n} is more than {MAX_WORKERS}")))
+                return Err(invalid(
+                    "workers",
+                    format!("{n} is more than {MAX_WORKERS}"),
+                ))
             }
             Some(n) => n,
         };
@@ -364,7 +365,10 @@ impl Config {
         }
         let capture = CaptureSettings {
             snaplen,
-            buffer_size_mib: positive("capture.buffer_size_mib", c.buffer_size_mib.unwrap_or(64).into())? as u32,
+            buffer_size_mib: positive(
+                "capture.buffer_size_mib",
+                c.buffer_size_mib.unwrap_or(64).into(),
+            )? as u32,
             promiscuous: c.promiscuous.unwrap_or(true),
             timeout_ms: positive("capture.timeout_ms", c.timeout_ms.unwrap_or(100).into())? as u32,
         };
@@ -372,7 +376,10 @@ impl Config {
         let f = raw.flow;
         let flow = FlowSettings {
             max_flows: positive_usize("flow.max_flows", f.max_flows.unwrap_or(1_000_000))?,
-            tcp_new_timeout_s: positive("flow.tcp_new_timeout_s", f.tcp_new_timeout_s.unwrap_or(60))?,
+            tcp_new_timeout_s: positive(
+                "flow.tcp_new_timeout_s",
+                f.tcp_new_timeout_s.unwrap_or(60),
+            )?,
             tcp_established_timeout_s: positive(
                 "flow.tcp_established_timeout_s",
                 f.tcp_established_timeout_s.unwrap_or(600),
@@ -385,7 +392,10 @@ impl Config {
             icmp_timeout_s: positive("flow.icmp_timeout_s", f.icmp_timeout_s.unwrap_or(30))?,
         };
         if flow.max_flows < workers {
-            return Err(invalid("flow.max_flows", "must be at least the number of workers"));
+            return Err(invalid(
+                "flow.max_flows",
+                "must be at least the number of workers",
+            ));
         }
 
         let d = raw.dns;
@@ -401,7 +411,10 @@ impl Config {
         let e = raw.eve;
         let filename = e.filename.unwrap_or_else(|| "eve.json".to_string());
         if filename.is_empty() || filename.contains('/') {
-            return Err(invalid("eve.filename", "must be a plain file name inside log_dir"));
+            return Err(invalid(
+                "eve.filename",
+                "must be a plain file name inside log_dir",
+            ));
         }
         let eve = EveSettings {
             filename,
@@ -426,7 +439,10 @@ impl Config {
             source,
             home_net,
             workers,
-            log_dir: flags.log_dir.or(raw.log_dir).unwrap_or_else(|| PathBuf::from(".")),
+            log_dir: flags
+                .log_dir
+                .or(raw.log_dir)
+                .unwrap_or_else(|| PathBuf::from(".")),
             bpf,
             capture,
             flow,
@@ -448,34 +464,46 @@ mod tests {
 
     #[test]
     fn default_home_net_parses() {
-        assert_eq!(HomeNet::default_nets().networks().len(), DEFAULT_HOME_NET.len());
+        assert_eq!(
+            HomeNet::default_nets().networks().len(),
+            DEFAULT_HOME_NET.len()
+        );
     }
 
     #[test]
     fn unknown_key_is_an_error_naming_it() {
-        let err = parse("[flow]\nmax_flowz = 3\n").err().map(|e| e.to_string());
+        let err = parse("[flow]\nmax_flowz = 3\n")
+            .err()
+            .map(|e| e.to_string());
         let err = err.unwrap_or_default();
         assert!(err.contains("max_flowz"), "{err}");
     }
 
     #[test]
     fn unknown_top_level_key_is_an_error_naming_it() {
-        let err = parse("homenet = [\"10.0.0.0/8\"]\n").err().map(|e| e.to_string());
+        let err = parse("homenet = [\"10.0.0.0/8\"]\n")
+            .err()
+            .map(|e| e.to_string());
         assert!(err.unwrap_or_default().contains("homenet"));
     }
 
     #[test]
     fn bad_value_names_the_key() {
-        let err = parse("[flow]\nmax_flows = 0\n").err().map(|e| e.to_string());
+        let err = parse("[flow]\nmax_flows = 0\n")
+            .err()
+            .map(|e| e.to_string());
         assert!(err.unwrap_or_default().contains("flow.max_flows"));
-        let err = parse("home_net = [\"10.0.0.0/33\"]\n").err().map(|e| e.to_string());
+        let err = parse("home_net = [\"10.0.0.0/33\"]\n")
+            .err()
+            .map(|e| e.to_string());
         assert!(err.unwrap_or_default().contains("home_net"));
     }
 
     #[test]
     fn flags_win_over_the_file() {
-        let raw = RawConfig::from_toml(Path::new("t"), "workers = 3\nhome_net = [\"10.0.0.0/8\"]\n")
-            .unwrap();
+        let raw =
+            RawConfig::from_toml(Path::new("t"), "workers = 3\nhome_net = [\"10.0.0.0/8\"]\n")
+                .unwrap();
         let flags = Overrides {
             workers: Some(2),
             home_net: Some("192.0.2.0/24".into()),
@@ -493,7 +521,14 @@ mod tests {
         for ip in ["198.51.100.7", "203.0.113.9", "2001:db8::1", "8.8.8.8"] {
             assert!(h.is_external(ip.parse().unwrap()), "{ip}");
         }
-        for ip in ["10.0.0.1", "224.0.0.251", "255.255.255.255", "0.0.0.0", "ff02::1", "fe80::1"] {
+        for ip in [
+            "10.0.0.1",
+            "224.0.0.251",
+            "255.255.255.255",
+            "0.0.0.0",
+            "ff02::1",
+            "fe80::1",
+        ] {
             assert!(!h.is_external(ip.parse().unwrap()), "{ip}");
         }
         assert!(h.is_internal("::ffff:10.1.2.3".parse().unwrap()));

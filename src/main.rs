@@ -17,7 +17,12 @@ use std::process::ExitCode;
 struct Cli {
     /// Read packets from a pcap/pcapng file (plain or gzip), or from every capture file
     /// in a directory, in time order [config: capture.read].
-    #[arg(short = 'r', long = "read", value_name = "FILE|DIR", conflicts_with = "interface")]
+    #[arg(
+        short = 'r',
+        long = "read",
+        value_name = "FILE|DIR",
+        conflicts_with = "interface"
+    )]
     read: Option<PathBuf>,
 
     /// Capture live from a network interface (promiscuous) [config: capture.interface].
@@ -96,7 +101,10 @@ fn real_main(cli: Cli) -> Result<ExitCode, Failure> {
     };
     let overrides = Overrides {
         read: cli.read.clone(),
-        interface: cli.interface.as_ref().map(|p| p.to_string_lossy().into_owned()),
+        interface: cli
+            .interface
+            .as_ref()
+            .map(|p| p.to_string_lossy().into_owned()),
         log_dir: cli.log_dir.clone(),
         home_net: cli.home_net.clone(),
         workers: cli.workers,

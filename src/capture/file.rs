@@ -117,7 +117,9 @@ fn open_stream(path: &Path) -> Result<Box<dyn Read + Send>, CaptureError> {
     let n = f.read(&mut magic).map_err(open_err)?;
     let f = File::open(path).map_err(open_err)?;
     if n == 2 && magic == [0x1f, 0x8b] {
-        Ok(Box::new(flate2::read::MultiGzDecoder::new(BufReader::new(f))))
+        Ok(Box::new(flate2::read::MultiGzDecoder::new(BufReader::new(
+            f,
+        ))))
     } else {
         Ok(Box::new(f))
     }
@@ -208,7 +210,16 @@ pub fn read_file(
                         if let Some(ifc) = interfaces.first().copied() {
                             let ticks = u64::from(b.ts_sec) * ifc.resolution + u64::from(b.ts_usec);
                             let ts = ts_from_ticks(ticks, ifc.resolution, 0);
-                            stop = deliver(ifc, ts, b.data, b.origlen, filter.as_deref_mut(), counters, on_packet, &mut outcome);
+                            stop = deliver(
+                                ifc,
+                                ts,
+                                b.data,
+                                b.origlen,
+                                filter.as_deref_mut(),
+                                counters,
+                                on_packet,
+                                &mut outcome,
+                            );
                         }
                     }
                     PcapBlockOwned::NG(Block::SectionHeader(_)) => interfaces.clear(),
@@ -227,7 +238,16 @@ pub fn read_file(
                             Some(ifc) if ifc.link.is_some() => {
                                 let ticks = (u64::from(epb.ts_high) << 32) | u64::from(epb.ts_low);
                                 let ts = ts_from_ticks(ticks, ifc.resolution, ifc.offset_s);
-                                stop = deliver(ifc, ts, epb.data, epb.origlen, filter.as_deref_mut(), counters, on_packet, &mut outcome);
+                                stop = deliver(
+                                    ifc,
+                                    ts,
+                                    epb.data,
+                                    epb.origlen,
+                                    filter.as_deref_mut(),
+                                    counters,
+                                    on_packet,
+                                    &mut outcome,
+                                );
                             }
                             Some(ifc) => {
                                 counters.unsupported_link += 1;
@@ -244,16 +264,29 @@ pub fn read_file(
                             None => {
                                 outcome.warning = Some(warn(
                                     offset,
-                                    format!("packet block names interface {} that was never described", epb.if_id),
+                                    format!(
+                                        "packet block names interface {} that was never described",
+                                        epb.if_id
+                                    ),
                                 ));
                                 stop = true;
                             }
                         }
                     }
                     PcapBlockOwned::NG(Block::SimplePacket(spb)) => {
-                        if let Some(ifc) = interfaces.first().copied().filter(|i| i.link.is_some()) {
+                        if let Some(ifc) = interfaces.first().copied().filter(|i| i.link.is_some())
+                        {
                             // Simple packet blocks carry no timestamp.
-                            stop = deliver(ifc, Timestamp::ZERO, spb.data, spb.origlen, filter.as_deref_mut(), counters, on_packet, &mut outcome);
+                            stop = deliver(
+                                ifc,
+                                Timestamp::ZERO,
+                                spb.data,
+                                spb.origlen,
+                                filter.as_deref_mut(),
+                                counters,
+                                on_packet,
+                                &mut outcome,
+                            );
                         }
                     }
                     PcapBlockOwned::NG(_) => {}
@@ -302,7 +335,10 @@ pub fn read_file(
                 }
             }
             Err(PcapError::UnexpectedEof) => {
-                outcome.warning = Some(warn(offset, "file truncated: unexpected end of file".into()));
+                outcome.warning = Some(warn(
+                    offset,
+                    "file truncated: unexpected end of file".into(),
+                ));
                 break;
             }
             Err(PcapError::ReadError) => {
@@ -350,10 +386,13 @@ fn deliver(
     }
     outcome.packets += 1;
     let wire_len = origlen.max(data.len() as u32);
-    on_packet(RawPacket {
-        ts,
-        data,
-        wire_len,
-        link,
-    }, counters) == Control::Stop
+    on_packet(
+        RawPacket {
+            ts,
+            data,
+            wire_len,
+            link,
+        },
+        counters,
+    ) == Control::Stop
 }

@@ -132,12 +132,15 @@ impl LiveCapture {
                             h.ts.tv_sec.max(0) as u64,
                             h.ts.tv_usec.clamp(0, 999_999) as u32,
                         );
-                        let c = on_packet(RawPacket {
-                            ts,
-                            data: p.data,
-                            wire_len: h.len.max(h.caplen),
-                            link: self.link,
-                        }, counters);
+                        let c = on_packet(
+                            RawPacket {
+                                ts,
+                                data: p.data,
+                                wire_len: h.len.max(h.caplen),
+                                link: self.link,
+                            },
+                            counters,
+                        );
                         if c == Control::Stop {
                             return Ok((n, Control::Stop));
                         }

@@ -1,7 +1,20 @@
 //! DNS messages: a pure, bounded parser from bytes to [`DnsMessage`].
 //!
-//! (Types fixed by the pipeline; the decode work fills in the parser.)
+//! Suricata-rust style: the parser keeps what it can. Header and question section
+//! must parse, or the message is an error ([`DnsError`], for the caller to count); once
+//! they did, a garbled answer ends the answer list and the message is returned with the
+//! answers parsed so far, so an NXDOMAIN or a query is never lost to a bad record.
+//! Authority and additional sections are not read.
+//!
+//! Names: compression pointers must point below everything the name has visited so far
+//! (which rules out forward pointers and loops by construction) and are followed at most
+//! [`MAX_POINTER_HOPS`] times. A length byte 0x40..=0xBF (a label over 63 bytes, or an
+//! obsolete extended label type) and a name over 255 bytes on the wire are errors, not
+//! truncations: no resolver answers them, and keeping a cut name would make two names
+//! one. Label bytes are kept verbatim, binary included; unknown types are kept.
 
+use super::counters::DecodeCounter;
+use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 /// A domain name as it came off the wire: the labels' raw bytes joined with `.`, no
@@ -44,11 +57,16 @@ pub enum RData {
     Aaaa(Ipv6Addr),
     /// CNAME, NS, PTR, DNAME: a name.
     Name(DnsName),
-    Mx { preference: u16, exchange: DnsName },
+    Mx {
+        preference: u16,
+        exchange: DnsName,
+    },
     /// TXT strings joined, bytes verbatim, bounded.
     Txt(Vec<u8>),
     /// Any other type: only its length is kept.
-    Other { len: u16 },
+    Other {
+        len: u16,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -165,3 +183,625 @@ pub fn rcode_name(rcode: u8) -> std::borrow::Cow<'static, str> {
 
 /// An rcode of 3.
 pub const RCODE_NXDOMAIN: u8 = 3;
+
+/// How many compression pointers one name may follow. Real names need one or two; a
+/// long chain is a crafted message, and the bound caps the work per name.
+pub const MAX_POINTER_HOPS: usize = 32;
+
+/// A name's longest wire form (RFC 1035 §2.3.4): label lengths, labels and the root.
+pub const MAX_NAME_WIRE_LEN: usize = 255;
+
+/// The longest label (RFC 1035 §2.3.4).
+pub const MAX_LABEL_LEN: usize = 63;
+
+/// TXT strings are joined and kept up to this many bytes: enough to see what a TXT C2
+/// channel carries, without one record holding 64 KiB.
+pub const MAX_TXT_LEN: usize = 255;
+
+/// How much one message may keep. The rest is skipped, not an error: a message is
+/// bounded in memory whatever its counts say.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DnsLimits {
+    /// Questions kept. Resolvers send one; 8 leaves room for odd clients.
+    pub max_questions: usize,
+    /// Answers kept. A CNAME chain plus a CDN's address set fits in 32.
+    pub max_answers: usize,
+}
+
+impl Default for DnsLimits {
+    fn default() -> Self {
+        DnsLimits {
+            max_questions: 8,
+            max_answers: 32,
+        }
+    }
+}
+
+/// Why a message's header or question section did not parse.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DnsError {
+    /// The message ends inside the header, a name or a fixed field.
+    Truncated,
+    /// A length byte 0x40..=0xBF: a label over 63 bytes or an obsolete label type.
+    LabelTooLong,
+    /// A name over 255 bytes on the wire.
+    NameTooLong,
+    /// A compression pointer to an offset beyond its own.
+    ForwardPointer,
+    /// A compression pointer to itself or back into the name being read, or more than
+    /// [`MAX_POINTER_HOPS`] pointers.
+    LabelLoop,
+}
+
+impl DnsError {
+    /// The name it is counted under.
+    pub fn name(self) -> &'static str {
+        match self {
+            DnsError::Truncated => "dns.truncated",
+            DnsError::LabelTooLong => "dns.label_too_long",
+            DnsError::NameTooLong => "dns.name_too_long",
+            DnsError::ForwardPointer => "dns.forward_pointer",
+            DnsError::LabelLoop => "dns.label_loop",
+        }
+    }
+
+    /// The decode counter for this error, for callers that count into
+    /// [`DecodeCounters`](super::DecodeCounters).
+    pub fn counter(self) -> DecodeCounter {
+        match self {
+            DnsError::Truncated => DecodeCounter::DnsTruncated,
+            DnsError::LabelTooLong => DecodeCounter::DnsLabelTooLong,
+            DnsError::NameTooLong => DecodeCounter::DnsNameTooLong,
+            DnsError::ForwardPointer => DecodeCounter::DnsForwardPointer,
+            DnsError::LabelLoop => DecodeCounter::DnsLabelLoop,
+        }
+    }
+}
+
+impl fmt::Display for DnsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::error::Error for DnsError {}
+
+/// DNS over TCP: the first message of a segment that starts with the 2-byte length
+/// prefix and holds the whole message. `None` when the segment is shorter than the
+/// prefix says (a message split over segments is not reassembled) or the length is 0.
+pub fn tcp_message(payload: &[u8]) -> Option<&[u8]> {
+    let len = usize::from(u16::from_be_bytes(*payload.first_chunk::<2>()?));
+    if len == 0 {
+        return None;
+    }
+    payload.get(2..2 + len)
+}
+
+/// Parses one DNS message (UDP payload, or what [`tcp_message`] returned).
+pub fn parse_message(buf: &[u8], limits: &DnsLimits) -> Result<DnsMessage, DnsError> {
+    let &[i0, i1, f0, f1, q0, q1, a0, a1, ..] =
+        buf.first_chunk::<12>().ok_or(DnsError::Truncated)?;
+    let qdcount = u16::from_be_bytes([q0, q1]);
+    let ancount = u16::from_be_bytes([a0, a1]);
+    let mut msg = DnsMessage {
+        id: u16::from_be_bytes([i0, i1]),
+        flags: u16::from_be_bytes([f0, f1]),
+        ..DnsMessage::default()
+    };
+    let mut pos = 12;
+    for i in 0..qdcount {
+        let keep = msg.questions.len() < limits.max_questions;
+        match question(buf, pos, keep) {
+            Ok((q, next)) => {
+                msg.questions.extend(q);
+                pos = next;
+            }
+            Err(e) if i == 0 => return Err(e),
+            // A later question is garbled: keep the ones before it; the answers cannot
+            // be found without it.
+            Err(_) => return Ok(msg),
+        }
+    }
+    let mut left = limits.max_answers;
+    for _ in 0..ancount {
+        if left == 0 {
+            break;
+        }
+        match answer(buf, pos) {
+            Ok((a, next)) => {
+                msg.answers.push(a);
+                pos = next;
+                left -= 1;
+            }
+            Err(_) => break,
+        }
+    }
+    Ok(msg)
+}
+
+fn be16_at(buf: &[u8], at: usize) -> Result<u16, DnsError> {
+    let b = buf
+        .get(at..)
+        .and_then(|r| r.first_chunk::<2>())
+        .ok_or(DnsError::Truncated)?;
+    Ok(u16::from_be_bytes(*b))
+}
+
+/// One question at `pos`; the name is only built when `keep`.
+fn question(buf: &[u8], pos: usize, keep: bool) -> Result<(Option<DnsQuestion>, usize), DnsError> {
+    let mut name = Vec::new();
+    let next = read_name(buf, pos, keep.then_some(&mut name))?;
+    let qtype = be16_at(buf, next)?;
+    let qclass = be16_at(buf, next + 2)?;
+    let q = keep.then_some(DnsQuestion {
+        name: DnsName(name),
+        qtype,
+        qclass,
+    });
+    Ok((q, next + 4))
+}
+
+/// One resource record at `pos`.
+fn answer(buf: &[u8], pos: usize) -> Result<(DnsAnswer, usize), DnsError> {
+    let mut name = Vec::new();
+    let at = read_name(buf, pos, Some(&mut name))?;
+    let rtype = be16_at(buf, at)?;
+    let ttl_hi = be16_at(buf, at + 4)?;
+    let ttl_lo = be16_at(buf, at + 6)?;
+    let rdlen = be16_at(buf, at + 8)?;
+    let start = at + 10;
+    let end = start + usize::from(rdlen);
+    let rdata = buf.get(start..end).ok_or(DnsError::Truncated)?;
+    // A name in rdata may point anywhere earlier, but its own bytes stay in the rdata.
+    let name_in_rdata = |at: usize| -> Result<DnsName, DnsError> {
+        let mut n = Vec::new();
+        let next = read_name(buf, at, Some(&mut n))?;
+        if next > end {
+            return Err(DnsError::Truncated);
+        }
+        Ok(DnsName(n))
+    };
+    let data = match (rtype, rdata) {
+        (1, &[a, b, c, d]) => RData::A(Ipv4Addr::new(a, b, c, d)),
+        (28, _) if rdata.len() == 16 => {
+            let octets = *rdata.first_chunk::<16>().ok_or(DnsError::Truncated)?;
+            RData::Aaaa(Ipv6Addr::from(octets))
+        }
+        (2 | 5 | 12 | 39, _) => RData::Name(name_in_rdata(start)?),
+        (15, _) => RData::Mx {
+            preference: be16_at(rdata, 0)?,
+            exchange: name_in_rdata(start + 2)?,
+        },
+        (16, _) => RData::Txt(join_txt(rdata)),
+        _ => RData::Other { len: rdlen },
+    };
+    let answer = DnsAnswer {
+        name: DnsName(name),
+        rtype,
+        ttl: u32::from(ttl_hi) << 16 | u32::from(ttl_lo),
+        data,
+    };
+    Ok((answer, end))
+}
+
+/// TXT character-strings joined without separator (as SPF and DKIM read them), at most
+/// [`MAX_TXT_LEN`] bytes; a string whose length overruns the rdata keeps what is there.
+fn join_txt(mut rdata: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some((&len, rest)) = rdata.split_first() {
+        let take = usize::from(len).min(rest.len());
+        let room = MAX_TXT_LEN - out.len();
+        out.extend_from_slice(rest.get(..take.min(room)).unwrap_or_default());
+        if out.len() >= MAX_TXT_LEN {
+            break;
+        }
+        rdata = rest.get(take..).unwrap_or_default();
+    }
+    out
+}
+
+/// Reads the name at `start`, appending its labels joined by `.` to `out` if given.
+/// Returns the offset after the name where it started: after the root label or after
+/// the first compression pointer.
+fn read_name(buf: &[u8], start: usize, mut out: Option<&mut Vec<u8>>) -> Result<usize, DnsError> {
+    let mut pos = start;
+    // Every pointer must go below this: it only ever decreases, so no loop is possible.
+    let mut lowest = start;
+    let mut resume = None;
+    let mut hops = 0;
+    let mut wire_len = 1; // the root label
+    let mut first = true;
+    loop {
+        let len = *buf.get(pos).ok_or(DnsError::Truncated)?;
+        match len {
+            0 => return Ok(resume.unwrap_or(pos + 1)),
+            1..=0x3f => {
+                let len = usize::from(len);
+                wire_len += len + 1;
+                if wire_len > MAX_NAME_WIRE_LEN {
+                    return Err(DnsError::NameTooLong);
+                }
+                let label = buf.get(pos + 1..pos + 1 + len).ok_or(DnsError::Truncated)?;
+                if let Some(out) = out.as_deref_mut() {
+                    if !first {
+                        out.push(b'.');
+                    }
+                    out.extend_from_slice(label);
+                }
+                first = false;
+                pos += 1 + len;
+            }
+            0xc0..=0xff => {
+                let low = *buf.get(pos + 1).ok_or(DnsError::Truncated)?;
+                let target = usize::from(len & 0x3f) << 8 | usize::from(low);
+                if target > pos {
+                    return Err(DnsError::ForwardPointer);
+                }
+                hops += 1;
+                if target >= lowest || hops > MAX_POINTER_HOPS {
+                    return Err(DnsError::LabelLoop);
+                }
+                resume.get_or_insert(pos + 2);
+                lowest = target;
+                pos = target;
+            }
+            _ => return Err(DnsError::LabelTooLong),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `www.example.com` in wire form.
+    fn wire(name: &str) -> Vec<u8> {
+        let mut out = Vec::new();
+        for label in name.split('.').filter(|l| !l.is_empty()) {
+            out.push(label.len() as u8);
+            out.extend_from_slice(label.as_bytes());
+        }
+        out.push(0);
+        out
+    }
+
+    fn header(id: u16, flags: u16, qd: u16, an: u16) -> Vec<u8> {
+        [id, flags, qd, an, 0, 0]
+            .iter()
+            .flat_map(|w| w.to_be_bytes())
+            .collect()
+    }
+
+    fn question(name: &[u8], qtype: u16) -> Vec<u8> {
+        [name, &qtype.to_be_bytes(), &1u16.to_be_bytes()].concat()
+    }
+
+    fn rr(name: &[u8], rtype: u16, rdata: &[u8]) -> Vec<u8> {
+        [
+            name,
+            &rtype.to_be_bytes(),
+            &1u16.to_be_bytes(),
+            &300u32.to_be_bytes(),
+            &(rdata.len() as u16).to_be_bytes(),
+            rdata,
+        ]
+        .concat()
+    }
+
+    /// A pointer to the question name, which always starts at offset 12.
+    const QNAME: [u8; 2] = [0xc0, 12];
+
+    fn parse(buf: &[u8]) -> Result<DnsMessage, DnsError> {
+        parse_message(buf, &DnsLimits::default())
+    }
+
+    fn dotted(n: &str) -> DnsName {
+        DnsName(n.as_bytes().to_vec())
+    }
+
+    #[test]
+    fn query_header_and_question_are_read() {
+        let msg = [
+            header(0xbeef, 0x0100, 1, 0),
+            question(&wire("www.example.com"), 1),
+        ]
+        .concat();
+        let m = parse(&msg).unwrap();
+        assert_eq!(m.id, 0xbeef);
+        assert!(!m.is_response() && m.rd() && !m.tc());
+        assert_eq!(m.opcode(), 0);
+        let q = m.question().unwrap();
+        assert_eq!(
+            (q.name.display(), q.qtype, q.qclass),
+            ("www.example.com".into(), 1, 1)
+        );
+        assert!(m.answers.is_empty());
+    }
+
+    #[test]
+    fn a_aaaa_and_cname_answers_are_read_through_compression() {
+        let cname_target = [&[3][..], b"cdn", &QNAME].concat();
+        let cname = rr(&QNAME, 5, &cname_target);
+        // The CNAME target starts 12 bytes into the CNAME record: after the 2-byte
+        // owner pointer and the 10 fixed bytes.
+        let question_end = 12 + wire("www.example.com").len() + 4;
+        let target_ptr = [0xc0, (question_end + 12) as u8];
+        let msg = [
+            header(1, 0x8180, 1, 3),
+            question(&wire("www.example.com"), 1),
+            cname,
+            rr(&target_ptr, 1, &[192, 0, 2, 1]),
+            rr(
+                &target_ptr,
+                28,
+                &[0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1],
+            ),
+        ]
+        .concat();
+        let m = parse(&msg).unwrap();
+        assert!(m.is_response() && m.ra());
+        assert_eq!(m.rcode(), 0);
+        let cdn = dotted("cdn.www.example.com");
+        assert_eq!(
+            m.answers,
+            [
+                DnsAnswer {
+                    name: dotted("www.example.com"),
+                    rtype: 5,
+                    ttl: 300,
+                    data: RData::Name(cdn.clone())
+                },
+                DnsAnswer {
+                    name: cdn.clone(),
+                    rtype: 1,
+                    ttl: 300,
+                    data: RData::A(Ipv4Addr::new(192, 0, 2, 1))
+                },
+                DnsAnswer {
+                    name: cdn,
+                    rtype: 28,
+                    ttl: 300,
+                    data: RData::Aaaa("2001:db8::1".parse().unwrap())
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn mx_txt_and_unknown_records_are_kept() {
+        let mx = [&[0, 10][..], &wire("mail.example.com")].concat();
+        let txt = [&[5][..], b"v=spf", &[3], b"1 a"].concat();
+        let long_txt: Vec<u8> = [[255u8].as_slice(), &[b'x'; 255], &[255], &[b'y'; 255]].concat();
+        let msg = [
+            header(2, 0x8180, 1, 4),
+            question(&wire("example.com"), 255),
+            rr(&QNAME, 15, &mx),
+            rr(&QNAME, 16, &txt),
+            rr(&QNAME, 16, &long_txt),
+            rr(&QNAME, 0xff00, &[1, 2, 3]),
+        ]
+        .concat();
+        let m = parse(&msg).unwrap();
+        let data: Vec<_> = m.answers.iter().map(|a| a.data.clone()).collect();
+        assert_eq!(
+            data[..2],
+            [
+                RData::Mx {
+                    preference: 10,
+                    exchange: dotted("mail.example.com")
+                },
+                RData::Txt(b"v=spf1 a".to_vec()),
+            ]
+        );
+        assert_eq!(data[2], RData::Txt(vec![b'x'; MAX_TXT_LEN]));
+        assert_eq!(data[3], RData::Other { len: 3 });
+        assert_eq!(rrtype_name(m.answers[3].rtype), "TYPE65280");
+    }
+
+    #[test]
+    fn https_and_svcb_questions_are_kept() {
+        for qtype in [65, 64, 0xfff0] {
+            let msg = [
+                header(3, 0x0100, 1, 0),
+                question(&wire("example.net"), qtype),
+            ]
+            .concat();
+            assert_eq!(parse(&msg).unwrap().question().unwrap().qtype, qtype);
+        }
+        assert_eq!(rrtype_name(65), "HTTPS");
+    }
+
+    #[test]
+    fn binary_labels_are_kept_verbatim_and_displayed_escaped() {
+        let name = [&[4][..], &[0x00, 0xff, b'.', b'\\'], &wire("t.example")].concat();
+        let msg = [header(4, 0x0100, 1, 0), question(&name, 16)].concat();
+        let m = parse(&msg).unwrap();
+        let q = m.question().unwrap();
+        assert_eq!(q.name.as_bytes(), b"\x00\xff.\\.t.example");
+        assert_eq!(q.name.display(), "\\x00\\xff.\\x5c.t.example");
+    }
+
+    #[test]
+    fn nxdomain_with_garbled_answers_keeps_the_question() {
+        let msg = [
+            header(5, 0x8183, 1, 2),
+            question(&wire("qxzvkpl.example"), 1),
+            vec![0xc0, 0xff, 0, 1],
+        ]
+        .concat();
+        let m = parse(&msg).unwrap();
+        assert_eq!(m.rcode(), RCODE_NXDOMAIN);
+        assert_eq!(m.question().unwrap().name, dotted("qxzvkpl.example"));
+        assert!(m.answers.is_empty());
+    }
+
+    #[test]
+    fn a_garbled_second_answer_keeps_the_first() {
+        let msg = [
+            header(6, 0x8180, 1, 2),
+            question(&wire("a.example"), 1),
+            rr(&QNAME, 1, &[192, 0, 2, 7]),
+            rr(&QNAME, 1, &[192, 0, 2, 8])[..8].to_vec(),
+        ]
+        .concat();
+        assert_eq!(parse(&msg).unwrap().answers.len(), 1);
+    }
+
+    #[test]
+    fn limits_bound_what_a_message_keeps() {
+        let limits = DnsLimits {
+            max_questions: 1,
+            max_answers: 2,
+        };
+        let answers: Vec<u8> = (0..5)
+            .flat_map(|i| rr(&QNAME, 1, &[192, 0, 2, i]))
+            .collect();
+        let msg = [
+            header(7, 0x8180, 2, 5),
+            question(&wire("one.example"), 1),
+            question(&wire("two.example"), 1),
+            answers,
+        ]
+        .concat();
+        let m = parse_message(&msg, &limits).unwrap();
+        assert_eq!(m.questions.len(), 1);
+        assert_eq!(m.answers.len(), 2);
+        assert_eq!(m.answers[1].data, RData::A(Ipv4Addr::new(192, 0, 2, 1)));
+    }
+
+    #[test]
+    fn compression_pointer_loops_are_errors() {
+        // The name points at itself.
+        let msg = [header(8, 0x0100, 1, 0), question(&QNAME, 1)].concat();
+        assert_eq!(parse(&msg), Err(DnsError::LabelLoop));
+        // A label, then a pointer back to that label.
+        let msg = [header(8, 0x0100, 1, 0), question(&[1, b'a', 0xc0, 12], 1)].concat();
+        assert_eq!(parse(&msg), Err(DnsError::LabelLoop));
+    }
+
+    #[test]
+    fn forward_pointers_are_errors() {
+        let msg = [
+            header(9, 0x0100, 1, 0),
+            question(&[0xc0, 40], 1),
+            vec![0; 40],
+        ]
+        .concat();
+        assert_eq!(parse(&msg), Err(DnsError::ForwardPointer));
+    }
+
+    #[test]
+    fn pointer_chains_stop_at_the_hop_limit() {
+        // Offset 0 is the root; every pointer at 2k points to 2(k-1).
+        let mut buf = vec![0, 0];
+        for k in 1..=40u8 {
+            buf.extend_from_slice(&[0xc0, 2 * (k - 1)]);
+        }
+        let at = |hops: usize| 2 * hops;
+        assert_eq!(
+            read_name(&buf, at(MAX_POINTER_HOPS), None),
+            Ok(at(MAX_POINTER_HOPS) + 2)
+        );
+        assert_eq!(
+            read_name(&buf, at(MAX_POINTER_HOPS + 1), None),
+            Err(DnsError::LabelLoop)
+        );
+    }
+
+    #[test]
+    fn labels_over_63_bytes_are_errors() {
+        let name = [&[64][..], &[b'a'; 64], &[0]].concat();
+        let msg = [header(10, 0x0100, 1, 0), question(&name, 1)].concat();
+        assert_eq!(parse(&msg), Err(DnsError::LabelTooLong));
+        let name = [&[63][..], &[b'a'; 63], &[0]].concat();
+        let msg = [header(10, 0x0100, 1, 0), question(&name, 1)].concat();
+        assert_eq!(parse(&msg).unwrap().questions[0].name.0.len(), 63);
+    }
+
+    #[test]
+    fn names_over_255_bytes_are_errors() {
+        let label = |n: usize| [&[n as u8][..], &vec![b'b'; n]].concat();
+        // 3 * 64 + 62 + 1 = 255 bytes on the wire: the longest legal name.
+        let longest = [label(63), label(63), label(63), label(61), vec![0]].concat();
+        let msg = [header(11, 0x0100, 1, 0), question(&longest, 1)].concat();
+        assert_eq!(parse(&msg).unwrap().questions[0].name.0.len(), 253);
+        let too_long = [label(63), label(63), label(63), label(62), vec![0]].concat();
+        let msg = [header(11, 0x0100, 1, 0), question(&too_long, 1)].concat();
+        assert_eq!(parse(&msg), Err(DnsError::NameTooLong));
+    }
+
+    #[test]
+    fn truncated_messages_are_errors() {
+        let msg = [header(12, 0x0100, 1, 0), question(&wire("example.org"), 1)].concat();
+        assert_eq!(parse(&msg[..11]), Err(DnsError::Truncated));
+        assert_eq!(parse(&msg[..20]), Err(DnsError::Truncated));
+        assert_eq!(parse(&msg[..msg.len() - 1]), Err(DnsError::Truncated));
+        // A header that announces no question is a (useless) message.
+        assert!(parse(&header(12, 0, 0, 0)).unwrap().questions.is_empty());
+    }
+
+    #[test]
+    fn tcp_length_prefix_frames_one_message() {
+        let msg = [header(13, 0x0100, 1, 0), question(&wire("example.org"), 1)].concat();
+        let framed = [&(msg.len() as u16).to_be_bytes()[..], &msg, b"next"].concat();
+        assert_eq!(tcp_message(&framed), Some(&msg[..]));
+        assert_eq!(parse(tcp_message(&framed).unwrap()).unwrap().id, 13);
+        assert_eq!(tcp_message(&framed[..msg.len()]), None);
+        assert_eq!(tcp_message(&[0, 0, 1]), None);
+        assert_eq!(tcp_message(&[0]), None);
+    }
+
+    #[test]
+    fn error_names_match_their_counters() {
+        for e in [
+            DnsError::Truncated,
+            DnsError::LabelTooLong,
+            DnsError::NameTooLong,
+            DnsError::ForwardPointer,
+            DnsError::LabelLoop,
+        ] {
+            assert_eq!(e.counter().error_name(), Some(e.name()));
+            assert_eq!(e.to_string(), e.name());
+        }
+    }
+
+    fn printable(s: &str) -> bool {
+        s.bytes().all(|b| (0x20..0x7f).contains(&b))
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic(
+            buf in proptest::collection::vec(proptest::num::u8::ANY, 0..600),
+        ) {
+            let _ = parse_message(&buf, &DnsLimits::default());
+            let _ = tcp_message(&buf);
+        }
+
+        #[test]
+        fn valid_headers_with_arbitrary_bodies_never_panic(
+            qd in 0u16..4,
+            an in proptest::num::u16::ANY,
+            body in proptest::collection::vec(proptest::num::u8::ANY, 0..400),
+        ) {
+            let msg = [header(1, 0x8180, qd, an), body].concat();
+            if let Ok(m) = parse_message(&msg, &DnsLimits::default()) {
+                proptest::prop_assert!(m.questions.len() <= 8 && m.answers.len() <= 32);
+                for q in &m.questions {
+                    proptest::prop_assert!(q.name.0.len() <= MAX_NAME_WIRE_LEN);
+                    proptest::prop_assert!(printable(&q.name.display()));
+                }
+            }
+        }
+
+        #[test]
+        fn display_is_printable_ascii_and_keeps_names_apart(
+            a in proptest::collection::vec(proptest::num::u8::ANY, 0..64),
+            b in proptest::collection::vec(proptest::num::u8::ANY, 0..64),
+        ) {
+            let (da, db) = (DnsName(a.clone()).display(), DnsName(b.clone()).display());
+            proptest::prop_assert!(printable(&da));
+            proptest::prop_assert_eq!(da == db, a == b);
+        }
+    }
+}

@@ -18,7 +18,7 @@ mod packet;
 
 pub use counters::{DecodeCounter, DecodeCounters};
 pub use link::LinkType;
-pub use packet::decode_packet;
+pub use packet::{decode_packet, MAX_TUNNEL_DEPTH};
 
 use crate::time::Timestamp;
 use std::net::IpAddr;

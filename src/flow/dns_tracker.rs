@@ -49,7 +49,10 @@ impl DnsTransaction {
     }
 
     pub fn answers(&self) -> &[DnsAnswer] {
-        self.response.as_ref().map(|m| m.answers.as_slice()).unwrap_or(&[])
+        self.response
+            .as_ref()
+            .map(|m| m.answers.as_slice())
+            .unwrap_or(&[])
     }
 }
 
@@ -74,6 +77,8 @@ pub struct DnsCounters {
     pub unmatched_responses: u64,
     pub pending_evicted: u64,
     pub malformed: u64,
+    /// `malformed` by reason (`dns.truncated`, `dns.label_loop`, ...).
+    pub malformed_by_reason: std::collections::BTreeMap<&'static str, u64>,
     /// DNS over TCP segments that did not hold one whole length-prefixed message.
     pub tcp_unparsed: u64,
     pub pending: u64,
@@ -88,6 +93,9 @@ impl DnsCounters {
         self.unmatched_responses += o.unmatched_responses;
         self.pending_evicted += o.pending_evicted;
         self.malformed += o.malformed;
+        for (k, v) in &o.malformed_by_reason {
+            *self.malformed_by_reason.entry(k).or_default() += v;
+        }
         self.tcp_unparsed += o.tcp_unparsed;
         self.pending += o.pending;
     }
@@ -138,8 +146,9 @@ impl DnsTracker {
         };
         let msg = match dns::parse_message(bytes, &self.cfg.limits) {
             Ok(m) => m,
-            Err(_) => {
+            Err(e) => {
                 self.counters.malformed += 1;
+                *self.counters.malformed_by_reason.entry(e.name()).or_default() += 1;
                 return;
             }
         };
@@ -151,8 +160,14 @@ impl DnsTracker {
             }
             let tx = DnsTransaction {
                 flow_id: flow.flow_id,
-                client: Endpoint { ip: pkt.src, port: pkt.src_port },
-                server: Endpoint { ip: pkt.dst, port: pkt.dst_port },
+                client: Endpoint {
+                    ip: pkt.src,
+                    port: pkt.src_port,
+                },
+                server: Endpoint {
+                    ip: pkt.dst,
+                    port: pkt.dst_port,
+                },
                 proto: pkt.proto,
                 vlan: pkt.vlan,
                 query_ts: Some(pkt.ts),
@@ -174,8 +189,14 @@ impl DnsTracker {
                 self.counters.unmatched_responses += 1;
                 DnsTransaction {
                     flow_id: flow.flow_id,
-                    client: Endpoint { ip: pkt.dst, port: pkt.dst_port },
-                    server: Endpoint { ip: pkt.src, port: pkt.src_port },
+                    client: Endpoint {
+                        ip: pkt.dst,
+                        port: pkt.dst_port,
+                    },
+                    server: Endpoint {
+                        ip: pkt.src,
+                        port: pkt.src_port,
+                    },
                     proto: pkt.proto,
                     vlan: pkt.vlan,
                     query_ts: None,
@@ -217,7 +238,8 @@ impl DnsTracker {
         // Answered queries leave their order entry behind; keep the queue bounded.
         if self.order.len() > 2 * self.pending.len() + 64 {
             let pending = &self.pending;
-            self.order.retain(|(_, f, i)| pending.contains_key(&(*f, *i)));
+            self.order
+                .retain(|(_, f, i)| pending.contains_key(&(*f, *i)));
         }
     }
 

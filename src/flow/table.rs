@@ -1,9 +1,9 @@
 //! The bounded flow table of one worker.
 //!
-//! Flows are keyed by the symmetric 5-tuple plus VLAN ids. Every flow has exactly one
-//! entry in an expiry heap ordered by its deadline (last packet + the idle timeout of its
-//! state); the heap is checked lazily, so a packet only updates the flow in place and never
-//! touches the heap. When the table is full, the flow closest to its idle deadline is
+//! Flows are keyed by the symmetric 5-tuple plus VLAN ids. Every flow has one live
+//! entry in an expiry heap, at a deadline no later than its real one (last packet + the
+//! idle timeout of its state); the heap is checked lazily, so a packet only updates the
+//! flow in place, and touches the heap only when a close shortens the timeout. When the table is full, the flow closest to its idle deadline is
 //! evicted (counted in `flow.evicted`); a flow's records are emitted through the callback
 //! given to [`FlowTable::process`], [`FlowTable::expire`] and [`FlowTable::flush`].
 
@@ -118,6 +118,9 @@ enum TcpPhase {
 
 struct FlowEntry {
     record: FlowRecord,
+    /// The deadline of this flow's one live entry in the expiry heap; any other heap
+    /// entry for the key is stale and skipped.
+    queued: Timestamp,
     phase: TcpPhase,
     fin_from_client: bool,
     fin_from_server: bool,
@@ -206,8 +209,9 @@ impl FlowTable {
             if self.flows.len() >= self.cfg.max_flows {
                 self.evict_one(emit);
             }
-            let entry = self.new_entry(&key, p);
-            self.expiry.push(Reverse((self.deadline(&entry), key)));
+            let mut entry = self.new_entry(&key, p);
+            entry.queued = self.deadline(&entry);
+            self.expiry.push(Reverse((entry.queued, key)));
             emit(Record::ConnStart(&entry.record));
             self.flows.insert(key, entry);
             self.compact_expiry();
@@ -218,8 +222,14 @@ impl FlowTable {
             // Unreachable: inserted above. Return a reference that names nothing.
             return FlowRef {
                 flow_id: 0,
-                client: Endpoint { ip: p.src, port: p.src_port },
-                server: Endpoint { ip: p.dst, port: p.dst_port },
+                client: Endpoint {
+                    ip: p.src,
+                    port: p.src_port,
+                },
+                server: Endpoint {
+                    ip: p.dst,
+                    port: p.dst_port,
+                },
                 from_client: true,
             };
         };
@@ -284,6 +294,16 @@ impl FlowTable {
             decided = true;
         }
 
+        // A close shortens the timeout: queue the earlier deadline.
+        let deadline = e.record.last.saturating_add(match (e.record.proto, e.phase) {
+            (Proto::Tcp, TcpPhase::Closed) => self.cfg.tcp_closed_timeout,
+            _ => u64::MAX,
+        });
+        if deadline < e.queued {
+            e.queued = deadline;
+            self.expiry.push(Reverse((deadline, key)));
+        }
+        let r = &e.record;
         let flow = FlowRef {
             flow_id: r.flow_id,
             client: r.client,
@@ -297,8 +317,14 @@ impl FlowTable {
     }
 
     fn new_entry(&mut self, key: &FlowKey, p: &PacketMeta) -> FlowEntry {
-        let src = Endpoint { ip: p.src, port: p.src_port };
-        let dst = Endpoint { ip: p.dst, port: p.dst_port };
+        let src = Endpoint {
+            ip: p.src,
+            port: p.src_port,
+        };
+        let dst = Endpoint {
+            ip: p.dst,
+            port: p.dst_port,
+        };
         let f = p.tcp_flags;
         let syn = f & tcp_flags::SYN != 0;
         let ack = f & tcp_flags::ACK != 0;
@@ -337,6 +363,7 @@ impl FlowTable {
                 outcome,
                 end: EndReason::Active,
             },
+            queued: Timestamp::ZERO,
             phase,
             fin_from_client: false,
             fin_from_server: false,
@@ -380,10 +407,29 @@ impl FlowTable {
             let entries: Vec<_> = self
                 .flows
                 .iter()
-                .map(|(k, e)| Reverse((self.deadline(e), *k)))
+                .map(|(k, e)| Reverse((e.queued, *k)))
                 .collect();
             self.expiry = BinaryHeap::from(entries);
         }
+    }
+
+    /// A popped heap entry: `None` if stale (no flow, or not the flow's live entry);
+    /// otherwise the flow's real deadline, re-queued when later than the entry's.
+    fn requeue_if_early(&mut self, pushed: Timestamp, key: &FlowKey) -> Option<Timestamp> {
+        let timeout = {
+            let e = self.flows.get(key)?;
+            if e.queued != pushed {
+                return None;
+            }
+            self.timeout(e)
+        };
+        let e = self.flows.get_mut(key)?;
+        let actual = e.record.last.saturating_add(timeout);
+        if actual > pushed {
+            e.queued = actual;
+            self.expiry.push(Reverse((actual, *key)));
+        }
+        Some(actual)
     }
 
     /// Evicts the flow closest to its idle deadline. Every flow has one heap entry whose
@@ -391,12 +437,10 @@ impl FlowTable {
     /// true minimum.
     fn evict_one(&mut self, emit: &mut dyn FnMut(Record<'_>)) {
         while let Some(Reverse((pushed, key))) = self.expiry.pop() {
-            let Some(e) = self.flows.get(&key) else {
+            let Some(actual) = self.requeue_if_early(pushed, &key) else {
                 continue;
             };
-            let actual = self.deadline(e);
             if actual > pushed {
-                self.expiry.push(Reverse((actual, key)));
                 continue;
             }
             self.end(&key, EndReason::Evicted, emit);
@@ -411,13 +455,10 @@ impl FlowTable {
                 break;
             }
             self.expiry.pop();
-            let Some(e) = self.flows.get(&key) else {
+            let Some(actual) = self.requeue_if_early(pushed, &key) else {
                 continue;
             };
-            let actual = self.deadline(e);
-            if actual > now {
-                self.expiry.push(Reverse((actual, key)));
-            } else {
+            if actual <= now {
                 self.end(&key, EndReason::Active, emit);
             }
         }
@@ -437,7 +478,15 @@ impl FlowTable {
                 .flows
                 .get(&k)
                 .is_some_and(|e| e.phase == TcpPhase::Closed);
-            self.end(&k, if closed { EndReason::Active } else { EndReason::Shutdown }, emit);
+            self.end(
+                &k,
+                if closed {
+                    EndReason::Active
+                } else {
+                    EndReason::Shutdown
+                },
+                emit,
+            );
         }
         self.expiry.clear();
     }
@@ -525,9 +574,16 @@ mod tests {
         );
         assert_eq!(evs, vec![Ev::Start, Ev::Hs(Outcome::Accepted)]);
         let mut ends = Vec::new();
-        t.expire(Timestamp::from_secs_micros(5, 0), &mut |r| ends.push(conv(r)));
-        assert!(ends.is_empty(), "closed flows linger for the closed timeout");
-        t.expire(Timestamp::from_secs_micros(12, 0), &mut |r| ends.push(conv(r)));
+        t.expire(Timestamp::from_secs_micros(5, 0), &mut |r| {
+            ends.push(conv(r))
+        });
+        assert!(
+            ends.is_empty(),
+            "closed flows linger for the closed timeout"
+        );
+        t.expire(Timestamp::from_secs_micros(12, 0), &mut |r| {
+            ends.push(conv(r))
+        });
         assert_eq!(ends, vec![Ev::End(Outcome::Accepted, EndReason::Fin, 4, 2)]);
         assert!(t.is_empty());
     }
@@ -560,10 +616,17 @@ mod tests {
             ],
         );
         let mut ends = Vec::new();
-        t.expire(Timestamp::from_secs_micros(62, 0), &mut |r| ends.push(conv(r)));
+        t.expire(Timestamp::from_secs_micros(62, 0), &mut |r| {
+            ends.push(conv(r))
+        });
         assert!(ends.is_empty(), "deadline counts from the last packet");
-        t.expire(Timestamp::from_secs_micros(64, 0), &mut |r| ends.push(conv(r)));
-        assert_eq!(ends, vec![Ev::End(Outcome::Unanswered, EndReason::Timeout, 3, 0)]);
+        t.expire(Timestamp::from_secs_micros(64, 0), &mut |r| {
+            ends.push(conv(r))
+        });
+        assert_eq!(
+            ends,
+            vec![Ev::End(Outcome::Unanswered, EndReason::Timeout, 3, 0)]
+        );
     }
 
     #[test]
@@ -578,8 +641,13 @@ mod tests {
         );
         assert_eq!(evs, vec![Ev::Start, Ev::Hs(Outcome::Accepted)]);
         let mut ends = Vec::new();
-        t.expire(Timestamp::from_secs_micros(121, 0), &mut |r| ends.push(conv(r)));
-        assert_eq!(ends, vec![Ev::End(Outcome::Accepted, EndReason::Timeout, 1, 1)]);
+        t.expire(Timestamp::from_secs_micros(121, 0), &mut |r| {
+            ends.push(conv(r))
+        });
+        assert_eq!(
+            ends,
+            vec![Ev::End(Outcome::Accepted, EndReason::Timeout, 1, 1)]
+        );
     }
 
     #[test]
@@ -595,7 +663,10 @@ mod tests {
             ],
         );
         evs.retain(|e| matches!(e, Ev::End(..)));
-        assert_eq!(evs, vec![Ev::End(Outcome::Unanswered, EndReason::Evicted, 1, 0)]);
+        assert_eq!(
+            evs,
+            vec![Ev::End(Outcome::Unanswered, EndReason::Evicted, 1, 0)]
+        );
         assert_eq!(t.len(), 2);
         assert_eq!(t.counters().evicted, 1);
         let mut left = 0;

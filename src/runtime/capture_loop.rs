@@ -307,10 +307,12 @@ impl CaptureLoop {
                 self.broken = true;
             }
         }
-        let capture = stats.then(|| CaptureStats {
-            decode: self.decode.clone(),
-            capture: counters.clone(),
-            first_ts: self.first_ts.unwrap_or(self.now),
+        let capture = stats.then(|| {
+            Box::new(CaptureStats {
+                decode: self.decode.clone(),
+                capture: counters.clone(),
+                first_ts: self.first_ts.unwrap_or(self.now),
+            })
         });
         if self
             .output
@@ -334,4 +336,3 @@ impl CaptureLoop {
         self.tick(true, &counters);
     }
 }
-

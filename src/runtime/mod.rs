@@ -53,10 +53,7 @@ pub enum RunError {
         error: std::io::Error,
     },
     #[error("cannot start thread {name}: {error}")]
-    Thread {
-        name: String,
-        error: std::io::Error,
-    },
+    Thread { name: String, error: std::io::Error },
     #[error("thread {0} ended abnormally")]
     ThreadPanicked(String),
 }
@@ -155,5 +152,9 @@ pub fn run(config: Config, opts: RunOptions) -> Result<RunSummary, RunError> {
         path: eve_path,
         error,
     })?;
-    Ok(RunSummary::new(capture_report, output_report, started.elapsed()))
+    Ok(RunSummary::new(
+        capture_report,
+        output_report,
+        started.elapsed(),
+    ))
 }

@@ -48,12 +48,12 @@ pub(crate) enum OutputMsg {
         worker: usize,
         epoch: u64,
         lines: Vec<EveLine>,
-        stats: Option<WorkerStats>,
+        stats: Option<Box<WorkerStats>>,
     },
     Capture {
         epoch: u64,
         now: Timestamp,
-        stats: Option<CaptureStats>,
+        stats: Option<Box<CaptureStats>>,
         finish: bool,
     },
 }
@@ -62,8 +62,8 @@ pub(crate) enum OutputMsg {
 struct Epoch {
     reports: usize,
     lines: Vec<EveLine>,
-    workers: Vec<(usize, WorkerStats)>,
-    capture: Option<CaptureStats>,
+    workers: Vec<(usize, Box<WorkerStats>)>,
+    capture: Option<Box<CaptureStats>>,
     now: Timestamp,
     finish: bool,
 }
@@ -79,7 +79,12 @@ pub(crate) struct Output {
 }
 
 impl Output {
-    pub fn new(config: &Config, file: EveFile, workers: usize, signals: Option<Arc<Signals>>) -> Self {
+    pub fn new(
+        config: &Config,
+        file: EveFile,
+        workers: usize,
+        signals: Option<Arc<Signals>>,
+    ) -> Self {
         Output {
             file,
             workers,
@@ -209,7 +214,12 @@ impl Output {
         Ok(())
     }
 
-    fn snapshot(&self, now: Timestamp, c: &CaptureStats, workers: &[(usize, WorkerStats)]) -> StatsSnapshot {
+    fn snapshot(
+        &self,
+        now: Timestamp,
+        c: &CaptureStats,
+        workers: &[(usize, Box<WorkerStats>)],
+    ) -> StatsSnapshot {
         let mut flow = FlowCounters::default();
         let mut dns = DnsCounters::default();
         let mut alerts: BTreeMap<&'static str, u64> = BTreeMap::new();
@@ -285,6 +295,9 @@ impl Output {
             ("dns.tcp_unparsed", dns.tcp_unparsed),
         ] {
             b.insert(k.into(), v);
+        }
+        for (k, v) in &dns.malformed_by_reason {
+            b.insert(format!("decode.errors.{k}"), *v);
         }
         c.decode.for_each_error(|k, v| {
             b.insert(format!("decode.errors.{k}"), v);

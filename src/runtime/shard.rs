@@ -73,7 +73,10 @@ mod tests {
             ("203.0.113.1", 1000, "198.51.100.1", 1000),
         ] {
             for n in 1..8 {
-                assert_eq!(shard(&p(a, ap, b, bp), &home, n), shard(&p(b, bp, a, ap), &home, n));
+                assert_eq!(
+                    shard(&p(a, ap, b, bp), &home, n),
+                    shard(&p(b, bp, a, ap), &home, n)
+                );
             }
         }
     }
@@ -82,8 +85,17 @@ mod tests {
     fn internal_client_owns_its_dns_and_its_connections() {
         let home = HomeNet::default_nets();
         let client: IpAddr = "10.0.0.5".parse().unwrap();
-        assert_eq!(host_of(&p("10.0.0.5", 40000, "10.0.0.1", 53), &home), client);
-        assert_eq!(host_of(&p("10.0.0.1", 53, "10.0.0.5", 40000), &home), client);
-        assert_eq!(host_of(&p("198.51.100.9", 8080, "10.0.0.5", 40001), &home), client);
+        assert_eq!(
+            host_of(&p("10.0.0.5", 40000, "10.0.0.1", 53), &home),
+            client
+        );
+        assert_eq!(
+            host_of(&p("10.0.0.1", 53, "10.0.0.5", 40000), &home),
+            client
+        );
+        assert_eq!(
+            host_of(&p("198.51.100.9", 8080, "10.0.0.5", 40001), &home),
+            client
+        );
     }
 }

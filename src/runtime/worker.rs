@@ -5,9 +5,7 @@ use super::{Tick, WorkerMsg};
 use crate::config::{Config, HomeNet};
 use crate::decode::dns::DnsLimits;
 use crate::detect::{Alert, DetectContext, DetectorSet};
-use crate::flow::{
-    DnsTracker, DnsTrackerConfig, DnsTransaction, FlowConfig, FlowTable, Record,
-};
+use crate::flow::{DnsTracker, DnsTrackerConfig, DnsTransaction, FlowConfig, FlowTable, Record};
 use crate::output::eve::{self, EveOptions};
 use crate::time::{Timestamp, MICROS_PER_SEC};
 use crossbeam_channel::{Receiver, Sender};
@@ -106,7 +104,10 @@ impl Worker {
     pub fn new(id: usize, config: &Config, output: Sender<OutputMsg>) -> Self {
         let dns = DnsTracker::new(DnsTrackerConfig {
             max_pending: (config.dns.max_pending / config.workers.max(1)).max(1),
-            timeout: config.dns.transaction_timeout_s.saturating_mul(MICROS_PER_SEC),
+            timeout: config
+                .dns
+                .transaction_timeout_s
+                .saturating_mul(MICROS_PER_SEC),
             limits: DnsLimits {
                 max_answers: config.dns.max_answers,
                 ..DnsLimits::default()
@@ -141,7 +142,8 @@ impl Worker {
                         let sink = &mut self.sink;
                         let flow = self.flows.process(p, &mut |r| sink.record(r));
                         if p.dns.is_some() {
-                            self.dns.on_packet(p, &flow, &mut |d| sink.record(Record::Dns(d)));
+                            self.dns
+                                .on_packet(p, &flow, &mut |d| sink.record(Record::Dns(d)));
                         }
                     }
                 }
@@ -166,14 +168,18 @@ impl Worker {
         }
         sink.tick(t.now, t.finish);
         let stats = t.stats.then(|| {
-            let mut detector = Vec::new();
-            self.sink.detectors.counters(&mut |k, v| detector.push((k, v)));
-            WorkerStats {
-                flow: self.flows.counters(),
-                dns: self.dns.counters(),
-                alerts: self.sink.alert_counts.clone(),
-                detector,
-            }
+            Box::new({
+                let mut detector = Vec::new();
+                self.sink
+                    .detectors
+                    .counters(&mut |k, v| detector.push((k, v)));
+                WorkerStats {
+                    flow: self.flows.counters(),
+                    dns: self.dns.counters(),
+                    alerts: self.sink.alert_counts.clone(),
+                    detector,
+                }
+            })
         });
         let lines = std::mem::take(&mut self.sink.lines);
         // If the output thread is gone the run is ending; nothing more to do here.
