@@ -53,8 +53,8 @@ pub struct FileOutcome {
 
 /// The capture files `-r PATH` names: the file itself, or the regular files of a
 /// directory (not recursive, hidden files skipped) ordered by their first packet's time,
-/// then by name. Files in a directory that are not captures are returned in `skipped`
-/// with the reason.
+/// then by name. Files in a directory that are not captures (or not readable) are
+/// returned in `skipped` with the reason.
 pub fn list_inputs(path: &Path) -> Result<(Vec<PathBuf>, Vec<CaptureError>), CaptureError> {
     let meta = std::fs::metadata(path).map_err(|error| CaptureError::Open {
         path: path.to_path_buf(),
@@ -213,7 +213,7 @@ pub fn read_file(
                             stop = deliver(
                                 ifc,
                                 ts,
-                                b.data,
+                                b.data.get(..b.caplen as usize).unwrap_or(b.data),
                                 b.origlen,
                                 filter.as_deref_mut(),
                                 counters,
@@ -241,7 +241,8 @@ pub fn read_file(
                                 stop = deliver(
                                     ifc,
                                     ts,
-                                    epb.data,
+                                    // pcapng pads packet data to 4 bytes.
+                                    epb.data.get(..epb.caplen as usize).unwrap_or(epb.data),
                                     epb.origlen,
                                     filter.as_deref_mut(),
                                     counters,

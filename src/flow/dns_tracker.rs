@@ -148,7 +148,11 @@ impl DnsTracker {
             Ok(m) => m,
             Err(e) => {
                 self.counters.malformed += 1;
-                *self.counters.malformed_by_reason.entry(e.name()).or_default() += 1;
+                *self
+                    .counters
+                    .malformed_by_reason
+                    .entry(e.name())
+                    .or_default() += 1;
                 return;
             }
         };

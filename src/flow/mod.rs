@@ -72,9 +72,7 @@ impl EndReason {
     /// The value Suricata writes in `flow.reason`.
     pub fn eve_reason(self) -> &'static str {
         match self {
-            EndReason::Active | EndReason::Fin | EndReason::Rst | EndReason::Timeout => {
-                "timeout"
-            }
+            EndReason::Active | EndReason::Fin | EndReason::Rst | EndReason::Timeout => "timeout",
             EndReason::Evicted => "forced",
             EndReason::Shutdown => "shutdown",
         }

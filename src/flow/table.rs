@@ -91,10 +91,34 @@ struct FlowKey {
     vlan: VlanIds,
 }
 
+/// ICMP "ports" are type and code; a request and its reply differ in type. Both sides
+/// of an ICMP flow are keyed by the request's type, so an echo and its reply (and the
+/// other query/response pairs) are one flow.
+fn icmp_flow_type(proto: Proto, icmp_type: u16) -> u16 {
+    match (proto, icmp_type) {
+        (Proto::Icmp, 0) => 8,
+        (Proto::Icmp, 14) => 13,
+        (Proto::Icmp, 16) => 15,
+        (Proto::Icmp, 18) => 17,
+        (Proto::Icmpv6, 129) => 128,
+        (Proto::Icmpv6, 131) => 130,
+        (Proto::Icmpv6, 136) => 135,
+        (Proto::Icmpv6, 140) => 139,
+        _ => icmp_type,
+    }
+}
+
 impl FlowKey {
     fn of(p: &PacketMeta) -> Self {
-        let a = (p.src, p.src_port);
-        let b = (p.dst, p.dst_port);
+        let (sp, dp) = match p.proto {
+            Proto::Icmp | Proto::Icmpv6 => {
+                let t = icmp_flow_type(p.proto, p.src_port);
+                (t, t)
+            }
+            _ => (p.src_port, p.dst_port),
+        };
+        let a = (p.src, sp);
+        let b = (p.dst, dp);
         let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
         FlowKey {
             lo,
@@ -233,7 +257,13 @@ impl FlowTable {
                 from_client: true,
             };
         };
-        let from_client = e.record.client.ip == p.src && e.record.client.port == p.src_port;
+        let from_client = match p.proto {
+            // An ICMP reply carries another type than the request: judge by address.
+            Proto::Icmp | Proto::Icmpv6 if e.record.client.ip != e.record.server.ip => {
+                e.record.client.ip == p.src
+            }
+            _ => e.record.client.ip == p.src && e.record.client.port == p.src_port,
+        };
         let r = &mut e.record;
         if p.ts > r.last {
             r.last = p.ts;
@@ -295,10 +325,13 @@ impl FlowTable {
         }
 
         // A close shortens the timeout: queue the earlier deadline.
-        let deadline = e.record.last.saturating_add(match (e.record.proto, e.phase) {
-            (Proto::Tcp, TcpPhase::Closed) => self.cfg.tcp_closed_timeout,
-            _ => u64::MAX,
-        });
+        let deadline = e
+            .record
+            .last
+            .saturating_add(match (e.record.proto, e.phase) {
+                (Proto::Tcp, TcpPhase::Closed) => self.cfg.tcp_closed_timeout,
+                _ => u64::MAX,
+            });
         if deadline < e.queued {
             e.queued = deadline;
             self.expiry.push(Reverse((deadline, key)));
@@ -699,6 +732,30 @@ mod tests {
                 Ev::Start
             ]
         );
+    }
+
+    #[test]
+    fn icmp_echo_and_reply_are_one_flow() {
+        let mut t = FlowTable::new(cfg(10));
+        let evs = run(
+            &mut t,
+            &[
+                pkt(0, C, 8, S, 0, Proto::Icmp, 0),
+                pkt(0, S, 0, C, 0, Proto::Icmp, 0),
+                pkt(1, "fd00::1", 128, "2001:db8::1", 0, Proto::Icmpv6, 0),
+                pkt(1, "2001:db8::1", 129, "fd00::1", 0, Proto::Icmpv6, 0),
+            ],
+        );
+        assert_eq!(
+            evs,
+            vec![
+                Ev::Start,
+                Ev::Hs(Outcome::Accepted),
+                Ev::Start,
+                Ev::Hs(Outcome::Accepted)
+            ]
+        );
+        assert_eq!(t.len(), 2);
     }
 
     #[test]

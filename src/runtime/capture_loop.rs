@@ -121,9 +121,9 @@ impl CaptureLoop {
                 skipped,
                 mut filter,
             } => {
+                // A directory may hold other files (a README, a .sha256): warn, not fail.
                 for e in skipped {
-                    eprintln!("botsense: error: {e}; skipped");
-                    report.errors.push(e.to_string());
+                    eprintln!("botsense: warning: {e}; skipped");
                 }
                 self.start_progress();
                 for path in files {

@@ -1,7 +1,7 @@
 //! Which worker owns a packet: the one that owns its *host*.
 
 use crate::config::HomeNet;
-use crate::decode::PacketMeta;
+use crate::decode::{PacketMeta, Proto};
 use std::net::IpAddr;
 
 /// The host a packet is accounted to: the endpoint inside HOME_NET; when both are
@@ -12,6 +12,8 @@ pub fn host_of(p: &PacketMeta, home: &HomeNet) -> IpAddr {
     match (home.is_internal(p.src), home.is_internal(p.dst)) {
         (true, false) => p.src,
         (false, true) => p.dst,
+        // ICMP "ports" are type and code, not a client/server hint.
+        _ if matches!(p.proto, Proto::Icmp | Proto::Icmpv6) => p.src.min(p.dst),
         _ if p.src_port > p.dst_port => p.src,
         _ if p.src_port < p.dst_port => p.dst,
         _ => p.src.min(p.dst),
@@ -45,7 +47,7 @@ pub fn shard(p: &PacketMeta, home: &HomeNet, workers: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::decode::{Proto, VlanIds};
+    use crate::decode::VlanIds;
     use crate::time::Timestamp;
 
     fn p(src: &str, sp: u16, dst: &str, dp: u16) -> PacketMeta {

@@ -57,3 +57,5 @@ pub fn assert_valid_eve_line(v: &Validator, line: &str) {
         errors.join("\n")
     );
 }
+
+pub mod run;

@@ -30,7 +30,10 @@ impl Run {
     }
 
     pub fn of_type(&self, t: &str) -> Vec<&Value> {
-        self.events.iter().filter(|e| e["event_type"] == t).collect()
+        self.events
+            .iter()
+            .filter(|e| e["event_type"] == t)
+            .collect()
     }
 
     /// The last `stats` event.
