@@ -211,6 +211,11 @@ impl CaptureLoop {
 
     fn run_live(&mut self, live: &mut LiveCapture) -> Result<(), CaptureError> {
         let wait = Duration::from_millis(100);
+        // Live time starts now, so an idle link still gets its stats every interval.
+        let start = Timestamp::now();
+        self.now = start;
+        self.last_tick = start;
+        self.last_stats = Some(start);
         let mut last_stats_read = Instant::now();
         while !self.stop_requested() {
             let mut counters = std::mem::take(&mut self.counters);
