@@ -11,6 +11,7 @@ use anyhow::{bail, Context, Result};
 use botsense::pcapgen::{bundled, scenario, Scenario};
 use clap::Parser;
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -29,8 +30,17 @@ struct Args {
     names: Vec<String>,
 }
 
-fn main() -> Result<()> {
-    let args = Args::parse();
+fn main() -> ExitCode {
+    match run(Args::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("botsense-pcapgen: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: Args) -> Result<()> {
     let all = bundled();
     if args.list {
         for s in &all {
