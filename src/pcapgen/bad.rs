@@ -216,16 +216,17 @@ pub fn malformed_packets() -> Scenario {
              IPv4 IHL 3; (3) IPv4 total length 28 holding 8 bytes of a TCP header; (4) \
              EtherType 0x88b5 (local experimental); (5) a zero-length record; (6) a good \
              TCP SYN 10.0.12.10:49300→198.51.100.110:443",
-        "decode errors counted once each: ipv4.truncated (1), ipv4.bad_ihl (2), \
-             tcp.truncated (3), ethernet.unknown_ethertype (4), ethernet.truncated (5); \
+        "decode errors counted once each: ipv4.pkt_too_small (1), ipv4.hlen_too_small \
+             (2), tcp.pkt_too_small (3), ethernet.unknown_ethertype (4), \
+             ethernet.pkt_too_small (5); \
              then 1 TCP flow from the SYN (1/0 pkts 54 B, unanswered); no panic",
     )
     .decode_errors(&[
-        ("ipv4.truncated", 1),
-        ("ipv4.bad_ihl", 1),
-        ("tcp.truncated", 1),
+        ("ipv4.pkt_too_small", 1),
+        ("ipv4.hlen_too_small", 1),
+        ("tcp.pkt_too_small", 1),
         ("ethernet.unknown_ethertype", 1),
-        ("ethernet.truncated", 1),
+        ("ethernet.pkt_too_small", 1),
     ])
     .flows(&[ExpectedFlow {
         proto: 6,

@@ -143,7 +143,7 @@ pub fn linux_sll(pkt_type: u8, arphrd: u16, addr: &[u8], protocol: u16, payload:
 }
 
 /// Linux cooked capture v2 (LINKTYPE 276): protocol u16, reserved u16, interface index
-/// u32, ARPHRD u16, packet type u8, address length u8, address[8]; all big-endian.
+/// u32, ARPHRD u16, packet type u8, address length u8, address (8 bytes); all big-endian.
 pub fn linux_sll2(
     protocol: u16,
     if_index: u32,

@@ -126,9 +126,9 @@ pub struct ExpectedDns {
     pub answers: &'static [&'static str],
 }
 
-/// A decode outcome a scenario must produce: a kind of malformed input and how many
-/// packets count it. The names are descriptive (`layer.problem`); the decode module's
-/// counter names may differ in spelling, not in meaning.
+/// A decode outcome a scenario must produce: the `layer.reason` name of a
+/// [`crate::decode::DecodeCounter`] (`ipv4.hlen_too_small`, `ipv6.frag_ignored`,
+/// `link.unsupported`, ...) and how many packets count it.
 pub type ExpectedDecodeError = (&'static str, u64);
 
 /// One capture file and what it is for.
