@@ -51,6 +51,8 @@ pub struct RawConfig {
     pub eve: RawEve,
     #[serde(default)]
     pub runtime: RawRuntime,
+    #[serde(default)]
+    pub detect: RawDetect,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -100,6 +102,50 @@ pub struct RawRuntime {
     pub batch_size: Option<usize>,
     pub channel_batches: Option<usize>,
     pub output_queue: Option<usize>,
+}
+
+/// `[detect.*]`: one table per detector; each detector's file defines and checks its own.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDetect {
+    #[serde(default)]
+    pub alerting: Option<crate::detect::alerting::AlertingConfig>,
+    #[serde(default)]
+    pub beacon: Option<crate::detect::beacon::BeaconConfig>,
+    #[serde(default)]
+    pub c2_port: Option<crate::detect::c2_port::C2PortConfig>,
+    #[serde(default)]
+    pub dga: Option<crate::detect::dga::DgaConfig>,
+    #[serde(default)]
+    pub dns_tunnel: Option<crate::detect::dns_tunnel::DnsTunnelConfig>,
+}
+
+/// The checked detector settings.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct DetectSettings {
+    pub alerting: crate::detect::alerting::AlertingConfig,
+    pub beacon: crate::detect::beacon::BeaconConfig,
+    pub c2_port: crate::detect::c2_port::C2PortConfig,
+    pub dga: crate::detect::dga::DgaConfig,
+    pub dns_tunnel: crate::detect::dns_tunnel::DnsTunnelConfig,
+}
+
+impl DetectSettings {
+    fn from_raw(raw: RawDetect) -> Result<Self, ConfigError> {
+        let s = DetectSettings {
+            alerting: raw.alerting.unwrap_or_default(),
+            beacon: raw.beacon.unwrap_or_default(),
+            c2_port: raw.c2_port.unwrap_or_default(),
+            dga: raw.dga.unwrap_or_default(),
+            dns_tunnel: raw.dns_tunnel.unwrap_or_default(),
+        };
+        s.alerting.validate()?;
+        s.beacon.validate()?;
+        s.c2_port.validate()?;
+        s.dga.validate()?;
+        s.dns_tunnel.validate()?;
+        Ok(s)
+    }
 }
 
 /// Where packets come from.
@@ -246,6 +292,7 @@ pub struct Config {
     pub dns: DnsSettings,
     pub eve: EveSettings,
     pub runtime: RuntimeSettings,
+    pub detect: DetectSettings,
 }
 
 /// What the command line says, before it meets the config file.
@@ -435,6 +482,8 @@ impl Config {
             output_queue: positive_usize("runtime.output_queue", r.output_queue.unwrap_or(1024))?,
         };
 
+        let detect = DetectSettings::from_raw(raw.detect)?;
+
         Ok(Config {
             source,
             home_net,
@@ -449,6 +498,7 @@ impl Config {
             dns,
             eve,
             runtime,
+            detect,
         })
     }
 }

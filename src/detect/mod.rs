@@ -7,6 +7,13 @@
 //! [`finish`](Detector::finish) at end of input. Adding a detector is one new file that
 //! implements [`Detector`] and one line in [`DetectorSet::from_config`].
 
+pub mod alerting;
+pub mod beacon;
+pub mod c2_port;
+pub mod dga;
+pub mod dga_model;
+pub mod dns_tunnel;
+
 use crate::config::{Config, HomeNet};
 use crate::decode::{Proto, VlanIds};
 use crate::flow::{Endpoint, Record};
@@ -101,10 +108,31 @@ pub struct DetectorSet {
 
 impl DetectorSet {
     /// Every detector the config enables.
-    pub fn from_config(_config: &Config) -> Self {
-        DetectorSet {
-            detectors: Vec::new(),
+    pub fn from_config(config: &Config) -> Self {
+        let d = &config.detect;
+        let mut detectors: Vec<Box<dyn Detector>> = Vec::new();
+        if d.beacon.enabled {
+            detectors.push(Box::new(beacon::BeaconDetector::new(
+                d.beacon.clone(),
+                &d.alerting,
+            )));
         }
+        if d.c2_port.enabled {
+            detectors.push(Box::new(c2_port::C2PortDetector::new(
+                d.c2_port.clone(),
+                &d.alerting,
+            )));
+        }
+        if d.dga.enabled {
+            detectors.push(Box::new(dga::DgaDetector::new(d.dga.clone(), &d.alerting)));
+        }
+        if d.dns_tunnel.enabled {
+            detectors.push(Box::new(dns_tunnel::DnsTunnelDetector::new(
+                d.dns_tunnel.clone(),
+                &d.alerting,
+            )));
+        }
+        DetectorSet { detectors }
     }
 
     pub fn names(&self) -> impl Iterator<Item = &'static str> + '_ {

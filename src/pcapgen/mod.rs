@@ -26,6 +26,7 @@ pub mod bad;
 pub mod build;
 #[cfg(test)]
 mod check;
+pub mod detect_cases;
 pub mod dns;
 pub mod pipeline;
 pub mod rng;

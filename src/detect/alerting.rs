@@ -1,0 +1,363 @@
+//! What every detector shares when it raises alerts: the signature-id range, the MITRE
+//! ids, per-key alert deduplication, and a bounded least-recently-used map for state.
+//!
+//! # Signature ids
+//!
+//! botsense owns `9_100_000..9_200_000`. A signature id is
+//! `9_100_000 + detector * 1000 + variant`:
+//!
+//! | sid | detector | variant |
+//! |---|---|---|
+//! | 9_101_001 | `beacon` | seed rate rule (≥12 connections, ≥30 min, 4–120/h) with periodicity gate |
+//! | 9_101_002 | `beacon` | periodic series (any span, any rate) |
+//! | 9_101_003 | `beacon` | periodic series on a web port (80/443), stricter thresholds |
+//! | 9_102_001 | `c2_port` | connection to an IRC / common C2 port |
+//! | 9_103_001 | `dga` | burst of random-looking names, mostly NXDOMAIN |
+//! | 9_103_002 | `dga` | LogScale volume rule (long names, >20 unique, >50 queries) |
+//! | 9_104_001 | `dns_tunnel` | many long encoded labels under one parent domain |
+
+use super::Severity;
+use crate::time::{Micros, Timestamp, MICROS_PER_SEC};
+use serde::Deserialize;
+use std::collections::{BTreeMap, HashMap};
+use std::hash::Hash;
+
+pub const SID_BEACON_SEED_RATE: u32 = 9_101_001;
+pub const SID_BEACON_PERIODIC: u32 = 9_101_002;
+pub const SID_BEACON_PERIODIC_WEB: u32 = 9_101_003;
+pub const SID_C2_PORT: u32 = 9_102_001;
+pub const SID_DGA_RANDOM_BURST: u32 = 9_103_001;
+pub const SID_DGA_SEED_VOLUME: u32 = 9_103_002;
+pub const SID_DNS_TUNNEL: u32 = 9_104_001;
+
+/// T1583.005 (botnet acquired), T1584.005 (botnet built), T1071 (application-layer C2).
+pub const MITRE_TECHNIQUES_C2: &[&str] = &["T1583.005", "T1584.005", "T1071"];
+/// Plus T1568.002 (domain generation algorithms).
+pub const MITRE_TECHNIQUES_DGA: &[&str] = &["T1583.005", "T1584.005", "T1568.002"];
+/// Plus T1071.004 (application-layer protocol: DNS).
+pub const MITRE_TECHNIQUES_DNS_TUNNEL: &[&str] = &["T1583.005", "T1584.005", "T1071.004"];
+/// TA0042 Resource Development (where T1583/T1584 sit), TA0011 Command and Control.
+pub const MITRE_TACTICS: &[&str] = &["TA0042", "TA0011"];
+
+/// Suricata classtype texts.
+pub const CATEGORY_TROJAN: &str = "A Network Trojan was detected";
+pub const CATEGORY_BAD_TRAFFIC: &str = "Potentially Bad Traffic";
+
+/// `[detect.alerting]`: how often one key may alert.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AlertingConfig {
+    /// A key that already alerted alerts again at the same severity only after this many
+    /// seconds of packet time; a higher severity alerts at once.
+    pub realert_after_s: u64,
+    /// Keys remembered per detector and worker; the least recently raised is forgotten
+    /// first (and may then alert again).
+    pub max_keys: usize,
+}
+
+impl Default for AlertingConfig {
+    fn default() -> Self {
+        AlertingConfig {
+            realert_after_s: 86_400,
+            max_keys: 65_536,
+        }
+    }
+}
+
+impl AlertingConfig {
+    pub fn validate(&self) -> Result<(), crate::config::ConfigError> {
+        if self.max_keys == 0 {
+            return Err(invalid(
+                "detect.alerting.max_keys",
+                "must be greater than 0",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A config error naming `key`, for the detectors' `validate`.
+pub fn invalid(key: &str, message: &str) -> crate::config::ConfigError {
+    crate::config::ConfigError::Invalid {
+        key: key.to_string(),
+        message: message.to_string(),
+    }
+}
+
+/// A bounded map that forgets its least recently touched entry when full.
+///
+/// Every per-key table of a detector is one of these, so memory is bounded by config
+/// whatever the traffic; evictions are counted for the `stats` event.
+#[derive(Debug)]
+pub struct LruMap<K, V> {
+    map: HashMap<K, (V, u64)>,
+    /// Touch sequence number -> key; the first entry is the least recently touched.
+    order: BTreeMap<u64, K>,
+    seq: u64,
+    cap: usize,
+    evicted: u64,
+}
+
+impl<K: Hash + Eq + Clone, V> LruMap<K, V> {
+    pub fn new(cap: usize) -> Self {
+        LruMap {
+            map: HashMap::new(),
+            order: BTreeMap::new(),
+            seq: 0,
+            cap: cap.max(1),
+            evicted: 0,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    /// Entries pushed out because the map was full.
+    pub fn evicted(&self) -> u64 {
+        self.evicted
+    }
+
+    pub fn get(&self, key: &K) -> Option<&V> {
+        self.map.get(key).map(|(v, _)| v)
+    }
+
+    /// The entry for `key`, created with `make` when absent, marked most recently used.
+    pub fn entry(&mut self, key: K, make: impl FnOnce() -> V) -> &mut V {
+        self.seq += 1;
+        let seq = self.seq;
+        if !self.map.contains_key(&key) && self.map.len() >= self.cap {
+            if let Some((_, old)) = self.order.pop_first() {
+                self.map.remove(&old);
+                self.evicted += 1;
+            }
+        }
+        self.order.insert(seq, key.clone());
+        let slot = self.map.entry(key).or_insert_with(|| (make(), seq));
+        if slot.1 != seq {
+            self.order.remove(&slot.1);
+            slot.1 = seq;
+        }
+        &mut slot.0
+    }
+
+    /// Touches nothing.
+    pub fn get_mut(&mut self, key: &K) -> Option<&mut V> {
+        self.map.get_mut(key).map(|(v, _)| v)
+    }
+
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (&K, &mut V)> {
+        self.map.iter_mut().map(|(k, (v, _))| (k, v))
+    }
+
+    /// Keys in least-recently-used order, for deterministic iteration.
+    pub fn keys_in_order(&self) -> Vec<K> {
+        self.order.values().cloned().collect()
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Raised {
+    /// Last time the key's alert condition held (raised or suppressed).
+    last_seen: Timestamp,
+    severity: Severity,
+}
+
+/// One alert per key: raised again only when its severity rises, or when the key went
+/// quiet (its alert condition did not hold) for `realert_after_s` of packet time and
+/// then fired again, which is a new episode. A key that keeps firing stays one alert.
+/// (A beacon slower than `realert_after_s` is quiet between call-backs by this measure,
+/// so it alerts on each one; raise `realert_after_s` above the slowest period that
+/// should count as one episode.)
+#[derive(Debug)]
+pub struct AlertDedup<K> {
+    raised: LruMap<K, Option<Raised>>,
+    realert_after: Micros,
+    suppressed: u64,
+}
+
+impl<K: Hash + Eq + Clone> AlertDedup<K> {
+    pub fn new(cfg: &AlertingConfig) -> Self {
+        AlertDedup {
+            raised: LruMap::new(cfg.max_keys),
+            realert_after: cfg.realert_after_s.saturating_mul(MICROS_PER_SEC),
+            suppressed: 0,
+        }
+    }
+
+    /// Whether an alert for `key` at `severity` should go out now; remembers it if so,
+    /// counts a suppression if not.
+    pub fn should_raise(&mut self, key: K, now: Timestamp, severity: Severity) -> bool {
+        let slot = self.raised.entry(key, || None);
+        let raise = match *slot {
+            None => true,
+            Some(prev) => {
+                severity > prev.severity || now.since(prev.last_seen) >= self.realert_after
+            }
+        };
+        match slot {
+            Some(prev) if !raise => {
+                prev.last_seen = prev.last_seen.max(now);
+                self.suppressed += 1;
+            }
+            _ => {
+                *slot = Some(Raised {
+                    last_seen: now,
+                    severity,
+                })
+            }
+        }
+        raise
+    }
+
+    /// Whether `key` would alert at `severity` now, without recording anything: lets a
+    /// detector skip building the alert text.
+    pub fn would_raise(&self, key: &K, now: Timestamp, severity: Severity) -> bool {
+        match self.raised.get(key) {
+            None | Some(None) => true,
+            Some(Some(prev)) => {
+                severity > prev.severity || now.since(prev.last_seen) >= self.realert_after
+            }
+        }
+    }
+
+    pub fn suppressed(&self) -> u64 {
+        self.suppressed
+    }
+
+    pub fn keys(&self) -> usize {
+        self.raised.len()
+    }
+
+    pub fn evicted(&self) -> u64 {
+        self.raised.evicted()
+    }
+}
+
+/// Median of a sorted slice (0 when empty).
+pub fn median_sorted(v: &[f64]) -> f64 {
+    quantile_sorted(v, 0.5)
+}
+
+/// Linear-interpolated quantile of a sorted slice (0 when empty).
+pub fn quantile_sorted(v: &[f64], q: f64) -> f64 {
+    if v.is_empty() {
+        return 0.0;
+    }
+    let pos = q.clamp(0.0, 1.0) * (v.len() - 1) as f64;
+    let lo = pos.floor() as usize;
+    let hi = pos.ceil() as usize;
+    let frac = pos - lo as f64;
+    v[lo] + (v[hi] - v[lo]) * frac
+}
+
+/// Sorts floats that are never NaN (times and sizes).
+pub fn sort_f64(v: &mut [f64]) {
+    v.sort_by(|a, b| a.total_cmp(b));
+}
+
+/// Rounds for evidence: three decimals are plenty and keep EVE lines short.
+pub fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: u64) -> Timestamp {
+        Timestamp::from_secs_micros(s, 0)
+    }
+
+    #[test]
+    fn same_key_alerts_once_until_quiet_period_passes() {
+        let mut d = AlertDedup::new(&AlertingConfig {
+            realert_after_s: 3600,
+            ..AlertingConfig::default()
+        });
+        assert!(d.should_raise(1, t(0), Severity::Medium));
+        assert!(!d.should_raise(1, t(10), Severity::Medium));
+        assert!(!d.should_raise(1, t(20), Severity::Low));
+        assert_eq!(d.suppressed(), 2);
+        // Still firing an hour after the first alert, but never quiet: no repeat.
+        assert!(!d.should_raise(1, t(3000), Severity::Medium));
+        assert!(!d.should_raise(1, t(3700), Severity::Medium));
+        // Quiet for an hour, then firing again: a new episode.
+        assert!(d.should_raise(1, t(7300), Severity::Medium));
+    }
+
+    #[test]
+    fn rising_severity_alerts_again() {
+        let mut d = AlertDedup::new(&AlertingConfig::default());
+        assert!(d.should_raise("k", t(0), Severity::Low));
+        assert!(d.would_raise(&"k", t(1), Severity::High));
+        assert!(d.should_raise("k", t(1), Severity::High));
+        assert!(!d.should_raise("k", t(2), Severity::High));
+    }
+
+    #[test]
+    fn lru_map_evicts_least_recently_used_and_counts() {
+        let mut m = LruMap::new(2);
+        *m.entry(1, || 0) += 1;
+        *m.entry(2, || 0) += 1;
+        *m.entry(1, || 0) += 1; // 2 is now the oldest
+        *m.entry(3, || 0) += 1;
+        assert_eq!(m.len(), 2);
+        assert_eq!(m.evicted(), 1);
+        assert!(m.get(&2).is_none());
+        assert_eq!(m.get(&1), Some(&2));
+        assert_eq!(m.keys_in_order(), vec![1, 3]);
+    }
+
+    #[test]
+    fn quantiles_interpolate() {
+        let v = [1.0, 2.0, 3.0, 4.0];
+        assert_eq!(median_sorted(&v), 2.5);
+        assert_eq!(quantile_sorted(&v, 0.0), 1.0);
+        assert_eq!(quantile_sorted(&v, 1.0), 4.0);
+        assert_eq!(median_sorted(&[]), 0.0);
+    }
+
+    fn config(text: &str) -> Result<crate::config::Config, crate::config::ConfigError> {
+        use crate::config::{Config, Overrides, RawConfig};
+        let raw = RawConfig::from_toml(std::path::Path::new("t.toml"), text)?;
+        Config::from_raw(raw, Overrides::default())
+    }
+
+    #[test]
+    fn detect_tables_reject_unknown_keys_and_name_bad_values() {
+        let e = config("[detect.beacon]\nmin_connections = 3\n").unwrap_err();
+        assert!(e.to_string().contains("min_connections"), "{e}");
+        let e = config("[detect.beacon]\nperiodic_min_score = 2.0\n").unwrap_err();
+        assert!(
+            e.to_string().contains("detect.beacon.periodic_min_score"),
+            "{e}"
+        );
+        let e = config("[detect.alerting]\nmax_keys = 0\n").unwrap_err();
+        assert!(e.to_string().contains("detect.alerting.max_keys"), "{e}");
+        let e = config("[detect.nope]\n").unwrap_err();
+        assert!(e.to_string().contains("nope"), "{e}");
+    }
+
+    #[test]
+    fn every_detector_is_built_unless_disabled() {
+        use crate::detect::DetectorSet;
+        let c = config("[detect.dga]\nburst_min_names = 8\n").unwrap();
+        assert_eq!(c.detect.dga.burst_min_names, 8);
+        assert_eq!(
+            c.detect.beacon,
+            crate::detect::beacon::BeaconConfig::default()
+        );
+        let names: Vec<&str> = DetectorSet::from_config(&c).names().collect();
+        for n in ["beacon", "c2_port", "dga", "dns_tunnel"] {
+            assert!(names.contains(&n), "{names:?}");
+        }
+        let c = config("[detect.c2_port]\nenabled = false\n").unwrap();
+        let names: Vec<&str> = DetectorSet::from_config(&c).names().collect();
+        assert!(!names.contains(&"c2_port"));
+    }
+}
