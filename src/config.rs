@@ -386,8 +386,9 @@ impl Config {
         };
 
         let c = raw.capture;
-        let read = flags.read.or(c.read);
-        let interface = flags.interface.or(c.interface);
+        // An empty string in the file means "not set", as the README's defaults show.
+        let read = flags.read.or(c.read).filter(|p| !p.as_os_str().is_empty());
+        let interface = flags.interface.or(c.interface).filter(|i| !i.is_empty());
         let source = match (read, interface) {
             (Some(_), Some(_)) => {
                 return Err(invalid(

@@ -368,3 +368,28 @@ fn a_full_flow_table_evicts_and_counts() {
         .count() as u64;
     assert_eq!(forced, evicted);
 }
+
+#[test]
+fn the_readme_config_block_is_a_valid_config() {
+    let readme = std::fs::read_to_string(common::run::root().join("README.md")).unwrap();
+    let block = readme
+        .split("```toml\n")
+        .nth(1)
+        .and_then(|b| b.split("```").next())
+        .expect("a ```toml block in the README");
+    assert!(block.contains("[detect.beacon]"), "{block}");
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("readme.toml");
+    std::fs::write(&cfg, block).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_botsense"))
+        .args(["--check-config", "-c"])
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
