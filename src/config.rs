@@ -118,6 +118,14 @@ pub struct RawDetect {
     pub dga: Option<crate::detect::dga::DgaConfig>,
     #[serde(default)]
     pub dns_tunnel: Option<crate::detect::dns_tunnel::DnsTunnelConfig>,
+    #[serde(default)]
+    pub scan: Option<crate::detect::scan::ScanConfig>,
+    #[serde(default)]
+    pub outbound_burst: Option<crate::detect::outbound_burst::OutboundBurstConfig>,
+    #[serde(default)]
+    pub relay: Option<crate::detect::relay::RelayConfig>,
+    #[serde(default)]
+    pub inbound_flood: Option<crate::detect::inbound_flood::InboundFloodConfig>,
 }
 
 /// The checked detector settings.
@@ -128,6 +136,10 @@ pub struct DetectSettings {
     pub c2_port: crate::detect::c2_port::C2PortConfig,
     pub dga: crate::detect::dga::DgaConfig,
     pub dns_tunnel: crate::detect::dns_tunnel::DnsTunnelConfig,
+    pub scan: crate::detect::scan::ScanConfig,
+    pub outbound_burst: crate::detect::outbound_burst::OutboundBurstConfig,
+    pub relay: crate::detect::relay::RelayConfig,
+    pub inbound_flood: crate::detect::inbound_flood::InboundFloodConfig,
 }
 
 impl DetectSettings {
@@ -138,12 +150,20 @@ impl DetectSettings {
             c2_port: raw.c2_port.unwrap_or_default(),
             dga: raw.dga.unwrap_or_default(),
             dns_tunnel: raw.dns_tunnel.unwrap_or_default(),
+            scan: raw.scan.unwrap_or_default(),
+            outbound_burst: raw.outbound_burst.unwrap_or_default(),
+            relay: raw.relay.unwrap_or_default(),
+            inbound_flood: raw.inbound_flood.unwrap_or_default(),
         };
         s.alerting.validate()?;
         s.beacon.validate()?;
         s.c2_port.validate()?;
         s.dga.validate()?;
         s.dns_tunnel.validate()?;
+        s.scan.validate()?;
+        s.outbound_burst.validate()?;
+        s.relay.validate()?;
+        s.inbound_flood.validate()?;
         Ok(s)
     }
 }

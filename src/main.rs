@@ -133,11 +133,12 @@ fn real_main(cli: Cli) -> Result<ExitCode, Failure> {
     let opts = RunOptions {
         progress: offline && !cli.quiet,
         signals: Some(signals),
-        on_ready: None,
+        on_ready: Some(std::sync::Arc::new(|| runtime::notify_systemd("READY=1"))),
     };
     let summary = runtime::run(config, opts)
         .map_err(anyhow::Error::from)
         .map_err(fail(EXIT_INPUT))?;
+    runtime::notify_systemd("STOPPING=1");
     if offline && !cli.quiet {
         eprintln!("{summary}");
     }

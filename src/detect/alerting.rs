@@ -15,6 +15,14 @@
 //! | 9_103_001 | `dga` | burst of random-looking names, mostly NXDOMAIN |
 //! | 9_103_002 | `dga` | LogScale volume rule (long names, >20 unique, >50 queries) |
 //! | 9_104_001 | `dns_tunnel` | many long encoded labels under one parent domain |
+//! | 9_105_001 | `relay` | host accepts external inbound, then connects out to other external addresses (ORB relay) |
+//! | 9_106_001 | `inbound_flood` | HTTP Flood / Web Attack (80, 443, 8080, 8443) |
+//! | 9_106_002 | `inbound_flood` | Credential Stuffing / Brute Force (22, 3389) |
+//! | 9_106_003 | `inbound_flood` | Spam Campaign (25, 587) |
+//! | 9_106_004 | `inbound_flood` | Volumetric Flood (any other port, per destination address) |
+//! | 9_107_001 | `scan` | one host to many external addresses on one port |
+//! | 9_108_001 | `outbound_burst` | port sweep: many ports on one or a few targets |
+//! | 9_108_002 | `outbound_burst` | connection flood: many ports across many targets |
 
 use super::Severity;
 use crate::time::{Micros, Timestamp, MICROS_PER_SEC};
@@ -29,6 +37,14 @@ pub const SID_C2_PORT: u32 = 9_102_001;
 pub const SID_DGA_RANDOM_BURST: u32 = 9_103_001;
 pub const SID_DGA_SEED_VOLUME: u32 = 9_103_002;
 pub const SID_DNS_TUNNEL: u32 = 9_104_001;
+pub const SID_RELAY: u32 = 9_105_001;
+pub const SID_INBOUND_FLOOD_HTTP: u32 = 9_106_001;
+pub const SID_INBOUND_FLOOD_BRUTE_FORCE: u32 = 9_106_002;
+pub const SID_INBOUND_FLOOD_SPAM: u32 = 9_106_003;
+pub const SID_INBOUND_FLOOD_VOLUMETRIC: u32 = 9_106_004;
+pub const SID_SCAN: u32 = 9_107_001;
+pub const SID_OUTBOUND_BURST_SWEEP: u32 = 9_108_001;
+pub const SID_OUTBOUND_BURST_FLOOD: u32 = 9_108_002;
 
 /// T1583.005 (botnet acquired), T1584.005 (botnet built), T1071 (application-layer C2).
 pub const MITRE_TECHNIQUES_C2: &[&str] = &["T1583.005", "T1584.005", "T1071"];
@@ -36,12 +52,30 @@ pub const MITRE_TECHNIQUES_C2: &[&str] = &["T1583.005", "T1584.005", "T1071"];
 pub const MITRE_TECHNIQUES_DGA: &[&str] = &["T1583.005", "T1584.005", "T1568.002"];
 /// Plus T1071.004 (application-layer protocol: DNS).
 pub const MITRE_TECHNIQUES_DNS_TUNNEL: &[&str] = &["T1583.005", "T1584.005", "T1071.004"];
+/// Plus T1090 (proxy: an ORB relay node forwards other parties' traffic).
+pub const MITRE_TECHNIQUES_RELAY: &[&str] = &["T1583.005", "T1584.005", "T1090"];
+/// Plus T1498 (network denial of service): floods from a botnet.
+pub const MITRE_TECHNIQUES_FLOOD: &[&str] = &["T1583.005", "T1498"];
+/// Plus T1110 (brute force): credential stuffing from many sources.
+pub const MITRE_TECHNIQUES_BRUTE_FORCE: &[&str] = &["T1583.005", "T1110"];
+/// Spam relayed through a botnet: the acquisition itself is what is seen.
+pub const MITRE_TECHNIQUES_SPAM: &[&str] = &["T1583.005", "T1584.005"];
+/// Plus T1046 (network service discovery): a bot scanning to spread.
+pub const MITRE_TECHNIQUES_SCAN: &[&str] = &["T1583.005", "T1584.005", "T1046"];
 /// TA0042 Resource Development (where T1583/T1584 sit), TA0011 Command and Control.
 pub const MITRE_TACTICS: &[&str] = &["TA0042", "TA0011"];
+/// TA0042 Resource Development, TA0040 Impact (floods).
+pub const MITRE_TACTICS_FLOOD: &[&str] = &["TA0042", "TA0040"];
+/// TA0042 Resource Development, TA0006 Credential Access.
+pub const MITRE_TACTICS_BRUTE_FORCE: &[&str] = &["TA0042", "TA0006"];
+/// TA0042 Resource Development, TA0007 Discovery.
+pub const MITRE_TACTICS_SCAN: &[&str] = &["TA0042", "TA0007"];
 
 /// Suricata classtype texts.
 pub const CATEGORY_TROJAN: &str = "A Network Trojan was detected";
 pub const CATEGORY_BAD_TRAFFIC: &str = "Potentially Bad Traffic";
+pub const CATEGORY_NETWORK_SCAN: &str = "Detection of a Network Scan";
+pub const CATEGORY_DOS: &str = "Attempted Denial of Service";
 
 /// `[detect.alerting]`: how often one key may alert.
 #[derive(Clone, Debug, PartialEq, Deserialize)]

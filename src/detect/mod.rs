@@ -13,6 +13,10 @@ pub mod c2_port;
 pub mod dga;
 pub mod dga_model;
 pub mod dns_tunnel;
+pub mod inbound_flood;
+pub mod outbound_burst;
+pub mod relay;
+pub mod scan;
 
 use crate::config::{Config, HomeNet};
 use crate::decode::{Proto, VlanIds};
@@ -129,6 +133,30 @@ impl DetectorSet {
         if d.dns_tunnel.enabled {
             detectors.push(Box::new(dns_tunnel::DnsTunnelDetector::new(
                 d.dns_tunnel.clone(),
+                &d.alerting,
+            )));
+        }
+        if d.scan.enabled {
+            detectors.push(Box::new(scan::ScanDetector::new(
+                d.scan.clone(),
+                &d.alerting,
+            )));
+        }
+        if d.outbound_burst.enabled {
+            detectors.push(Box::new(outbound_burst::OutboundBurstDetector::new(
+                d.outbound_burst.clone(),
+                &d.alerting,
+            )));
+        }
+        if d.relay.enabled {
+            detectors.push(Box::new(relay::RelayDetector::new(
+                d.relay.clone(),
+                &d.alerting,
+            )));
+        }
+        if d.inbound_flood.enabled {
+            detectors.push(Box::new(inbound_flood::InboundFloodDetector::new(
+                d.inbound_flood.clone(),
                 &d.alerting,
             )));
         }

@@ -27,6 +27,7 @@ pub mod build;
 #[cfg(test)]
 mod check;
 pub mod detect_cases;
+pub mod detect_cases2;
 pub mod dns;
 pub mod pipeline;
 pub mod rng;

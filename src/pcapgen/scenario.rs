@@ -70,6 +70,16 @@ pub fn bundled() -> Vec<Scenario> {
         super::detect_cases::benign_browsing(),
         super::detect_cases::benign_cdn(),
         super::detect_cases::benign_server(),
+        super::detect_cases2::seed_t1583_2_relay(),
+        super::detect_cases2::relay_orb(),
+        super::detect_cases2::seed_t1583_4_scan_22(),
+        super::detect_cases2::seed_t1584_3_burst(),
+        super::detect_cases2::inbound_http_flood(),
+        super::detect_cases2::inbound_ssh_bruteforce(),
+        super::detect_cases2::udp_amplification(),
+        super::detect_cases2::benign_busy_server(),
+        super::detect_cases2::benign_web_db(),
+        super::detect_cases2::benign_many_443(),
     ]
 }
 

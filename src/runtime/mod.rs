@@ -16,12 +16,14 @@
 //!   flush flows, DNS and detectors, output writes the last stats and flushes the file.
 
 mod capture_loop;
+mod notify;
 mod output_loop;
 mod shard;
 mod signals;
 mod summary;
 mod worker;
 
+pub use notify::{notify, notify_systemd};
 pub use shard::shard;
 pub use signals::Signals;
 pub use summary::RunSummary;

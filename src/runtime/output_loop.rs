@@ -99,12 +99,27 @@ impl Output {
     /// Runs until the finishing epoch is written; returns the first write error.
     pub fn run(mut self, rx: Receiver<OutputMsg>) -> std::io::Result<OutputReport> {
         let mut write_error = None;
+        // Lines reach the file (and whoever tails it) within a second, and at once when
+        // the sensor is idle; in between they are buffered.
+        let mut last_flush = std::time::Instant::now();
         loop {
             let msg = match rx.recv_timeout(Duration::from_millis(200)) {
                 Ok(m) => Some(m),
                 Err(RecvTimeoutError::Timeout) => None,
                 Err(RecvTimeoutError::Disconnected) => break,
             };
+            if msg.is_none() || last_flush.elapsed() >= Duration::from_secs(1) {
+                if let Err(e) = self.file.flush() {
+                    if write_error.is_none() {
+                        eprintln!(
+                            "botsense: error: writing {}: {e}",
+                            self.file.path().display()
+                        );
+                        write_error = Some(e);
+                    }
+                }
+                last_flush = std::time::Instant::now();
+            }
             if self.signals.as_ref().is_some_and(|s| s.take_reopen()) {
                 if let Err(e) = self.file.reopen() {
                     eprintln!(
@@ -276,7 +291,6 @@ impl Output {
             ("decode.errors_total", c.decode.errors_total()),
             ("flow.created", flow.created),
             ("flow.active", flow.active),
-            ("flow.active_max", flow.active_max),
             ("flow.limit", self.max_flows),
             ("flow.ended", flow.ended),
             ("flow.ended_fin", flow.ended_fin),
