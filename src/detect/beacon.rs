@@ -518,6 +518,16 @@ impl BeaconDetector {
         ev.insert("first_seen".into(), json!(s.first.eve().to_string()));
         ev.insert("last_seen".into(), json!(s.last.eve().to_string()));
         ev.insert("duration_s".into(), json!(round3(duration_s)));
+        // Sumo's view of the same series: distinct clock hours with connections, and
+        // the seeds' rate per hour.
+        let mut hours: Vec<u64> = s.starts.iter().map(|t| t.secs() / 3600).collect();
+        hours.sort_unstable();
+        hours.dedup();
+        ev.insert("hourly_buckets".into(), json!(hours.len()));
+        ev.insert(
+            "connections_per_hour".into(),
+            json!(round3(n as f64 * 3600.0 / duration_s.max(60.0))),
+        );
         ev.insert(
             "median_interval_s".into(),
             json!(round3(p.median_interval_s)),
@@ -756,7 +766,16 @@ pub(crate) mod tests {
         assert!(!alerts.is_empty());
         assert_eq!(alerts[0].severity, Severity::Medium);
         assert_eq!(alerts[0].signature_id, SID_BEACON_PERIODIC);
-        // With the default one-hour quiet period an hourly beacon is quiet between
+        // One connection in each clock hour it spans, about one per hour.
+        let buckets = alerts[0].evidence["hourly_buckets"].as_u64().unwrap();
+        let n = alerts[0].evidence["connections"].as_u64().unwrap();
+        assert!(
+            buckets + 1 >= n && buckets <= n,
+            "{buckets} buckets, {n} connections"
+        );
+        let rate = alerts[0].evidence["connections_per_hour"].as_f64().unwrap();
+        assert!((0.9..=1.1).contains(&rate), "{rate}");
+        // With a one-hour quiet period an hourly beacon is quiet between
         // call-backs; a day-long quiet period makes it one alert.
         let alerting = AlertingConfig {
             realert_after_s: 86_400,
