@@ -375,7 +375,11 @@ fn spoofed_flood_from_a_million_sources_fires_within_the_memory_bound() {
     let cfg = dir.path().join("flood.toml");
     // The flow table is bounded far below the flood: evictions, not memory growth.
     std::fs::write(&cfg, "[flow]\nmax_flows = 100000\n[eve]\nflow = false\n").unwrap();
-    let r = replay(&path, &["-q", "-c", cfg.to_str().unwrap()]);
+    // One worker: the `*_max` bounds in stats are per worker.
+    let r = replay(
+        &path,
+        &["-q", "--workers", "1", "-c", cfg.to_str().unwrap()],
+    );
     assert_eq!(r.code(), Some(0), "{}", r.stderr());
     let hits = alerts(&r, "inbound_flood");
     assert!(!hits.is_empty(), "no flood alert: {}", r.final_stats());

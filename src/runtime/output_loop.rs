@@ -246,7 +246,14 @@ impl Output {
                 *alerts.entry(k).or_default() += v;
             }
             for (k, v) in &w.detector {
-                *detector.entry(k.clone()).or_default() += v;
+                let e = detector.entry(k.clone()).or_default();
+                // `*_max` counters are per-worker bounds: the same for any number of
+                // workers, so the file stays identical; everything else adds up.
+                if k.ends_with("_max") {
+                    *e = (*e).max(*v);
+                } else {
+                    *e += v;
+                }
             }
         }
         let mut s = StatsSnapshot {
