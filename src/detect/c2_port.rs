@@ -277,20 +277,10 @@ impl Detector for C2PortDetector {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::HomeNet;
     use crate::detect::beacon::tests::{flow, C2, HOST};
 
     fn run(det: &mut C2PortDetector, records: &[Record<'_>]) -> Vec<Alert> {
-        let home = HomeNet::default_nets();
-        let mut alerts = Vec::new();
-        let mut ctx = DetectContext {
-            home: &home,
-            alerts: &mut alerts,
-        };
-        for r in records {
-            det.on_record(r, &mut ctx);
-        }
-        alerts
+        crate::detect::run_records(det, records)
     }
 
     fn detector() -> C2PortDetector {

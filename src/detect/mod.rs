@@ -193,3 +193,18 @@ impl DetectorSet {
         }
     }
 }
+
+/// Feeds records to one detector with the default HOME_NET; what detector tests share.
+#[cfg(test)]
+pub(crate) fn run_records(det: &mut dyn Detector, records: &[Record<'_>]) -> Vec<Alert> {
+    let home = HomeNet::default_nets();
+    let mut alerts = Vec::new();
+    let mut ctx = DetectContext {
+        home: &home,
+        alerts: &mut alerts,
+    };
+    for r in records {
+        det.on_record(r, &mut ctx);
+    }
+    alerts
+}

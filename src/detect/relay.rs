@@ -476,22 +476,12 @@ impl Detector for RelayDetector {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::HomeNet;
     use crate::detect::beacon::tests::flow;
 
     const HOST: &str = "10.1.2.3";
 
     fn run(det: &mut RelayDetector, records: &[Record<'_>]) -> Vec<Alert> {
-        let home = HomeNet::default_nets();
-        let mut alerts = Vec::new();
-        let mut ctx = DetectContext {
-            home: &home,
-            alerts: &mut alerts,
-        };
-        for r in records {
-            det.on_record(r, &mut ctx);
-        }
-        alerts
+        crate::detect::run_records(det, records)
     }
 
     fn cleared() -> RelayDetector {

@@ -276,20 +276,10 @@ impl Detector for ScanDetector {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::HomeNet;
     use crate::detect::beacon::tests::{flow, HOST};
 
     fn run(det: &mut ScanDetector, records: &[Record<'_>]) -> Vec<Alert> {
-        let home = HomeNet::default_nets();
-        let mut alerts = Vec::new();
-        let mut ctx = DetectContext {
-            home: &home,
-            alerts: &mut alerts,
-        };
-        for r in records {
-            det.on_record(r, &mut ctx);
-        }
-        alerts
+        crate::detect::run_records(det, records)
     }
 
     fn detector() -> ScanDetector {
