@@ -26,6 +26,7 @@ pub mod config;
 pub mod decode;
 pub mod detect;
 pub mod flow;
+pub mod hash;
 pub mod output;
 pub mod pcapgen;
 pub mod runtime;

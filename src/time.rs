@@ -82,19 +82,85 @@ impl Timestamp {
 /// Display adapter that formats a timestamp as EVE does, without allocating.
 pub struct EveTime(Timestamp);
 
-impl fmt::Display for EveTime {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl EveTime {
+    /// The text in a stack buffer: what serializers take with `serialize_str`, which
+    /// (unlike `collect_str`) needs no escaping pass over formatter fragments.
+    pub fn text(&self) -> EveTimeText {
         let secs = self.0.secs();
         let micros = self.0 .0 % MICROS_PER_SEC;
         let (y, m, d) = civil_from_days((secs / 86_400) as i64);
         let sod = secs % 86_400;
-        write!(
-            f,
-            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{micros:06}+0000",
-            sod / 3600,
-            (sod / 60) % 60,
-            sod % 60
-        )
+        let mut t = EveTimeText {
+            buf: [0; EVE_TIME_MAX],
+            len: 0,
+        };
+        // A u64 of microseconds reaches year 586 912: at most six digits.
+        let year_digits = if y > 99_999 {
+            6
+        } else if y > 9_999 {
+            5
+        } else {
+            4
+        };
+        t.digits(y.unsigned_abs(), year_digits);
+        t.push(b'-');
+        t.digits(u64::from(m), 2);
+        t.push(b'-');
+        t.digits(u64::from(d), 2);
+        t.push(b'T');
+        t.digits(sod / 3600, 2);
+        t.push(b':');
+        t.digits((sod / 60) % 60, 2);
+        t.push(b':');
+        t.digits(sod % 60, 2);
+        t.push(b'.');
+        t.digits(micros, 6);
+        for &b in b"+0000" {
+            t.push(b);
+        }
+        t
+    }
+}
+
+const EVE_TIME_MAX: usize = 34;
+
+/// A formatted EVE timestamp (ASCII), see [`EveTime::text`].
+pub struct EveTimeText {
+    buf: [u8; EVE_TIME_MAX],
+    len: usize,
+}
+
+impl EveTimeText {
+    fn push(&mut self, b: u8) {
+        if let Some(slot) = self.buf.get_mut(self.len) {
+            *slot = b;
+            self.len += 1;
+        }
+    }
+
+    /// `v` as exactly `width` decimal digits (zero-padded; `v` fits by construction).
+    fn digits(&mut self, mut v: u64, width: usize) {
+        let start = self.len;
+        for _ in 0..width {
+            self.push(b'0');
+        }
+        for i in (0..width).rev() {
+            if let Some(slot) = self.buf.get_mut(start + i) {
+                *slot = b'0' + (v % 10) as u8;
+            }
+            v /= 10;
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        // Only ASCII digits and punctuation are ever pushed.
+        std::str::from_utf8(self.buf.get(..self.len).unwrap_or_default()).unwrap_or_default()
+    }
+}
+
+impl fmt::Display for EveTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.text().as_str())
     }
 }
 
@@ -116,6 +182,34 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn eve_text_matches_a_formatter_over_the_whole_range() {
+        for secs in [
+            0u64,
+            59,
+            86_399,
+            951_782_400,
+            4_107_542_399,
+            253_402_300_799,
+            253_402_300_800,
+            u64::MAX / 1_000_000,
+        ] {
+            for micros in [0u64, 7, 999_999] {
+                let t = Timestamp::from_secs_micros(secs, micros as u32);
+                let (y, m, d) = civil_from_days((t.secs() / 86_400) as i64);
+                let sod = t.secs() % 86_400;
+                let want = format!(
+                    "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:06}+0000",
+                    sod / 3600,
+                    (sod / 60) % 60,
+                    sod % 60,
+                    t.0 % MICROS_PER_SEC
+                );
+                assert_eq!(t.eve().to_string(), want);
+            }
+        }
+    }
 
     #[test]
     fn eve_format_has_microseconds_and_offset() {

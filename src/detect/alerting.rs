@@ -25,9 +25,10 @@
 //! | 9_108_002 | `outbound_burst` | connection flood: many ports across many targets |
 
 use super::Severity;
+use crate::hash::HashMap;
 use crate::time::{Micros, Timestamp, MICROS_PER_SEC};
 use serde::Deserialize;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::hash::Hash;
 
 pub const SID_BEACON_SEED_RATE: u32 = 9_101_001;
@@ -135,7 +136,7 @@ pub struct LruMap<K, V> {
 impl<K: Hash + Eq + Clone, V> LruMap<K, V> {
     pub fn new(cap: usize) -> Self {
         LruMap {
-            map: HashMap::new(),
+            map: HashMap::default(),
             order: BTreeMap::new(),
             seq: 0,
             cap: cap.max(1),

@@ -29,10 +29,11 @@ use super::{Alert, DetectContext, Detector, Severity};
 use crate::config::ConfigError;
 use crate::decode::{Proto, VlanIds};
 use crate::flow::{DnsTransaction, Endpoint, Record};
+use crate::hash::HashSet;
 use crate::time::{Micros, Timestamp, MICROS_PER_SEC};
 use serde::Deserialize;
 use serde_json::{json, Map};
-use std::collections::{HashSet, VecDeque};
+use std::collections::VecDeque;
 use std::net::IpAddr;
 
 /// NXDOMAIN's rcode.
@@ -314,15 +315,15 @@ impl DgaDetector {
             .as_micros()
             .saturating_sub(cfg.burst_window_s.saturating_mul(MICROS_PER_SEC));
         // Burst: unique random names in the short window, and how many got NXDOMAIN.
-        let mut random_names: HashSet<&str> = HashSet::new();
-        let mut random_nx: HashSet<&str> = HashSet::new();
+        let mut random_names: HashSet<&str> = HashSet::default();
+        let mut random_nx: HashSet<&str> = HashSet::default();
         let mut randomness_sum = 0.0;
         // Host-level NXDOMAIN ratio over the burst window.
         let (mut answered, mut nx_all, mut queries_burst) = (0usize, 0usize, 0usize);
         // Seed volume: long names that look random or failed, over the long window.
-        let mut long_names: HashSet<&str> = HashSet::new();
+        let mut long_names: HashSet<&str> = HashSet::default();
         let mut long_queries = 0usize;
-        let mut all_names: HashSet<&str> = HashSet::new();
+        let mut all_names: HashSet<&str> = HashSet::default();
         for l in &h.lookups {
             all_names.insert(&l.name);
             if l.name.len() > cfg.seed_min_name_length && (l.random || l.nx) {

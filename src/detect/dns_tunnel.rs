@@ -19,10 +19,11 @@ use super::{Alert, DetectContext, Detector, Severity};
 use crate::config::ConfigError;
 use crate::decode::{Proto, VlanIds};
 use crate::flow::{DnsTransaction, Endpoint, Record};
+use crate::hash::HashSet;
 use crate::time::{Timestamp, MICROS_PER_SEC};
 use serde::Deserialize;
 use serde_json::{json, Map};
-use std::collections::{HashSet, VecDeque};
+use std::collections::VecDeque;
 use std::net::IpAddr;
 
 const MAX_SAMPLES: usize = 10;

@@ -22,10 +22,10 @@ use super::{Alert, DetectContext, Detector, Severity};
 use crate::config::ConfigError;
 use crate::decode::{Proto, VlanIds};
 use crate::flow::{Endpoint, FlowRecord, Outcome, Record};
+use crate::hash::HashMap;
 use crate::time::{Micros, Timestamp, MICROS_PER_SEC};
 use serde::Deserialize;
 use serde_json::{json, Map};
-use std::collections::HashMap;
 use std::net::IpAddr;
 
 /// `[detect.scan]`.
@@ -139,7 +139,7 @@ impl ScanDetector {
         let window = self.window;
         let cap = self.cfg.max_targets_per_key;
         let s = self.keys.entry(key, || PortTargets {
-            targets: HashMap::new(),
+            targets: HashMap::default(),
             overflow: 0,
             first: now,
             attempts: 0,

@@ -104,7 +104,7 @@ impl DnsCounters {
 /// Pairs queries and responses of the flows one worker owns.
 pub struct DnsTracker {
     cfg: DnsTrackerConfig,
-    pending: std::collections::HashMap<(u64, u16), DnsTransaction>,
+    pending: crate::hash::HashMap<(u64, u16), DnsTransaction>,
     /// Insertion order of `pending`, for timeouts and eviction; entries whose key was
     /// already answered are skipped when they surface.
     order: std::collections::VecDeque<(Timestamp, u64, u16)>,
@@ -115,7 +115,7 @@ impl DnsTracker {
     pub fn new(cfg: DnsTrackerConfig) -> Self {
         DnsTracker {
             cfg,
-            pending: std::collections::HashMap::new(),
+            pending: crate::hash::HashMap::default(),
             order: std::collections::VecDeque::new(),
             counters: DnsCounters::default(),
         }

@@ -10,9 +10,10 @@
 use super::{EndReason, Endpoint, FlowRecord, Outcome, Record};
 use crate::config::FlowSettings;
 use crate::decode::{tcp_flags, PacketMeta, Proto, VlanIds};
+use crate::hash::HashMap;
 use crate::time::{Timestamp, MICROS_PER_SEC};
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::BinaryHeap;
 use std::hash::{Hash, Hasher};
 use std::net::IpAddr;
 
@@ -182,7 +183,7 @@ fn flow_id(key: &FlowKey, start: Timestamp) -> u64 {
 impl FlowTable {
     pub fn new(cfg: FlowConfig) -> Self {
         FlowTable {
-            flows: HashMap::with_capacity(cfg.max_flows.min(1 << 16)),
+            flows: crate::hash::map_with_capacity(cfg.max_flows.min(1 << 16)),
             expiry: BinaryHeap::new(),
             counters: FlowCounters::default(),
             cfg,

@@ -21,13 +21,13 @@ use crate::decode::{tcp_flags, Proto, VlanIds};
 use crate::detect::Alert;
 use crate::flow::community_id::community_id;
 use crate::flow::{DnsTransaction, EndReason, Endpoint, FlowRecord};
+use crate::output::json::JsonObject;
 use crate::output::stats::{Counters, StatsSnapshot};
 use crate::time::Timestamp;
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::net::IpAddr;
 
 /// How EVE lines are written.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -45,43 +45,35 @@ pub fn write_flow(out: &mut Vec<u8>, f: &FlowRecord, o: &EveOptions) {
         proto: f.proto,
         vlan: f.vlan,
     };
-    let body = FlowBody {
-        flow: FlowObject {
-            pkts_toserver: f.pkts_toserver,
-            pkts_toclient: f.pkts_toclient,
-            bytes_toserver: f.bytes_toserver,
-            bytes_toclient: f.bytes_toclient,
-            start: EveTs(f.start),
-            end: EveTs(f.last),
-            // Suricata: whole seconds between the start and end timestamps.
-            age: f.last.secs().saturating_sub(f.start.secs()),
-            state: flow_state(f),
-            reason: f.end.eve_reason(),
-            alerted: false,
-        },
-        tcp: (f.proto == Proto::Tcp).then(|| TcpObject::of(f)),
-        botsense: FlowExtras {
-            outcome: f.outcome.name(),
-            end_reason: end_reason_name(f.end),
-            payload_toserver: f.payload_toserver,
-            payload_toclient: f.payload_toclient,
-        },
-    };
-    write_json(
-        out,
-        &event(f.last, Some(f.flow_id), "flow", &tuple, o, body),
-    );
+    let mut ev = header(out, f.last, Some(f.flow_id), "flow", &tuple, o);
+    let mut flow = ev.object("flow");
+    flow.u64("pkts_toserver", f.pkts_toserver)
+        .u64("pkts_toclient", f.pkts_toclient)
+        .u64("bytes_toserver", f.bytes_toserver)
+        .u64("bytes_toclient", f.bytes_toclient)
+        .plain_str("start", f.start.eve().text().as_str())
+        .plain_str("end", f.last.eve().text().as_str())
+        // Suricata: whole seconds between the start and end timestamps.
+        .u64("age", f.last.secs().saturating_sub(f.start.secs()))
+        .plain_str("state", flow_state(f))
+        .plain_str("reason", f.end.eve_reason())
+        .bool("alerted", false);
+    flow.end();
+    if f.proto == Proto::Tcp {
+        write_tcp(&mut ev, f);
+    }
+    let mut extras = ev.object("botsense");
+    // How the opening went (accepted, refused, unanswered, pending, midstream), and why
+    // the flow ended, finer than Suricata's `flow.reason`.
+    extras
+        .plain_str("outcome", f.outcome.name())
+        .plain_str("end_reason", end_reason_name(f.end))
+        .u64("payload_toserver", f.payload_toserver)
+        .u64("payload_toclient", f.payload_toclient);
+    extras.end();
+    ev.end();
 }
 
-/// Appends one `dns` event in Suricata 8's "version 3" shape.
-///
-/// A transaction with a response is written as `type: "response"` at the response time,
-/// with the questions of the response (or of the query when the response repeats none)
-/// and the answers. A query that was never answered is written as `type: "request"`.
-///
-/// Unlike Suricata, which swaps src and dest for responses, `src_ip` is always the
-/// client that asked and `dest_ip` the server: a SIEM can then group every DNS event of
-/// a host by `src_ip`, which is what the DGA and beacon triage needs.
 pub fn write_dns(out: &mut Vec<u8>, d: &DnsTransaction, o: &EveOptions) {
     let tuple = Tuple {
         src: d.client,
@@ -103,26 +95,26 @@ pub fn write_dns(out: &mut Vec<u8>, d: &DnsTransaction, o: &EveOptions) {
             (None, Some(q)) => ("request", q, q.questions.as_slice(), &[]),
             (None, None) => ("request", &empty, &[], &[]),
         };
-    let body = DnsBody {
-        dns: DnsObject {
-            version: 3,
-            kind,
-            id: msg.id,
-            flags: HexFlags(msg.flags),
-            qr: msg.is_response(),
-            aa: msg.aa(),
-            tc: msg.tc(),
-            rd: msg.rd(),
-            ra: msg.ra(),
-            z: msg.z(),
-            opcode: msg.opcode(),
-            rcode: rcode_name(msg.rcode()),
-            queries: Queries(queries),
-            answers: Answers(answers),
-            grouped: Grouped(answers),
-        },
+    let dns = DnsObject {
+        version: 3,
+        kind,
+        id: msg.id,
+        flags: HexFlags(msg.flags),
+        qr: msg.is_response(),
+        aa: msg.aa(),
+        tc: msg.tc(),
+        rd: msg.rd(),
+        ra: msg.ra(),
+        z: msg.z(),
+        opcode: msg.opcode(),
+        rcode: rcode_name(msg.rcode()),
+        queries: Queries(queries),
+        answers: Answers(answers),
+        grouped: Grouped(answers),
     };
-    write_json(out, &event(d.ts(), Some(d.flow_id), "dns", &tuple, o, body));
+    let mut ev = header(out, d.ts(), Some(d.flow_id), "dns", &tuple, o);
+    ev.serde("dns", &dns);
+    ev.end();
 }
 
 /// Appends one `alert` event: Suricata's `alert` object plus `botsense` with the
@@ -134,24 +126,23 @@ pub fn write_alert(out: &mut Vec<u8>, a: &Alert, o: &EveOptions) {
         proto: a.proto,
         vlan: a.vlan,
     };
-    let body = AlertBody {
-        alert: AlertObject {
-            action: "allowed",
-            gid: 1,
-            signature_id: a.signature_id,
-            rev: a.rev,
-            signature: &a.signature,
-            category: a.category,
-            severity: a.severity.eve_severity(),
-            metadata: AlertMetadata {
-                mitre_technique_id: a.mitre_technique_ids,
-                mitre_tactic_id: a.mitre_tactic_ids,
-                signature_severity: [a.severity.name()],
-            },
+    let alert = AlertObject {
+        action: "allowed",
+        gid: 1,
+        signature_id: a.signature_id,
+        rev: a.rev,
+        signature: &a.signature,
+        category: a.category,
+        severity: a.severity.eve_severity(),
+        metadata: AlertMetadata {
+            mitre_technique_id: a.mitre_technique_ids,
+            mitre_tactic_id: a.mitre_tactic_ids,
+            signature_severity: [a.severity.name()],
         },
-        botsense: AlertExtras(a),
     };
-    write_json(out, &event(a.ts, a.flow_id, "alert", &tuple, o, body));
+    let mut ev = header(out, a.ts, a.flow_id, "alert", &tuple, o);
+    ev.serde("alert", &alert).serde("botsense", &AlertExtras(a));
+    ev.end();
 }
 
 /// Appends one `stats` event: Suricata-named counters nested by their dots under
@@ -191,70 +182,51 @@ struct Tuple {
     vlan: VlanIds,
 }
 
-/// What every event but `stats` starts with, in Suricata's order, then the body's keys.
-#[derive(Serialize)]
-struct Event<B> {
-    timestamp: EveTs,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    flow_id: Option<u64>,
-    event_type: &'static str,
-    #[serde(skip_serializing_if = "Vlan::is_empty")]
-    vlan: Vlan,
-    src_ip: IpAddr,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    src_port: Option<u16>,
-    dest_ip: IpAddr,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    dest_port: Option<u16>,
-    proto: Cow<'static, str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    icmp_type: Option<u16>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    icmp_code: Option<u16>,
-    community_id: String,
-    #[serde(flatten)]
-    body: B,
-}
-
-fn event<B>(
+/// Opens an event and writes what every event but `stats` starts with, in Suricata's
+/// order; the caller adds the body's keys and closes it.
+fn header<'o>(
+    out: &'o mut Vec<u8>,
     ts: Timestamp,
     flow_id: Option<u64>,
     event_type: &'static str,
     t: &Tuple,
     o: &EveOptions,
-    body: B,
-) -> Event<B> {
+) -> JsonObject<'o> {
+    let mut ev = JsonObject::begin(out);
+    ev.plain_str("timestamp", ts.eve().text().as_str());
+    if let Some(id) = flow_id {
+        ev.u64("flow_id", id);
+    }
+    ev.plain_str("event_type", event_type);
+    if !t.vlan.is_empty() {
+        ev.serde("vlan", &Vlan(t.vlan));
+    }
     // Suricata writes ports only for protocols that have them; for ICMP the decoder keeps
     // the type in the source "port" and the code in the destination "port".
-    let (src_port, dest_port, icmp_type, icmp_code) = match t.proto {
-        Proto::Tcp | Proto::Udp | Proto::Other(PROTO_SCTP) => {
-            (Some(t.src.port), Some(t.dest.port), None, None)
-        }
-        Proto::Icmp | Proto::Icmpv6 => (None, None, Some(t.src.port), Some(t.dest.port)),
-        Proto::Other(_) => (None, None, None, None),
-    };
-    Event {
-        timestamp: EveTs(ts),
-        flow_id,
-        event_type,
-        vlan: Vlan(t.vlan),
-        src_ip: t.src.ip,
-        src_port,
-        dest_ip: t.dest.ip,
-        dest_port,
-        proto: t.proto.eve_name(),
-        icmp_type,
-        icmp_code,
-        community_id: community_id(
-            o.community_id_seed,
-            t.proto.number(),
-            t.src.ip,
-            t.src.port,
-            t.dest.ip,
-            t.dest.port,
-        ),
-        body,
+    let ports = matches!(t.proto, Proto::Tcp | Proto::Udp | Proto::Other(PROTO_SCTP));
+    ev.plain_display("src_ip", t.src.ip);
+    if ports {
+        ev.u64("src_port", u64::from(t.src.port));
     }
+    ev.plain_display("dest_ip", t.dest.ip);
+    if ports {
+        ev.u64("dest_port", u64::from(t.dest.port));
+    }
+    ev.str("proto", &t.proto.eve_name());
+    if matches!(t.proto, Proto::Icmp | Proto::Icmpv6) {
+        ev.u64("icmp_type", u64::from(t.src.port))
+            .u64("icmp_code", u64::from(t.dest.port));
+    }
+    let id = community_id(
+        o.community_id_seed,
+        t.proto.number(),
+        t.src.ip,
+        t.src.port,
+        t.dest.ip,
+        t.dest.port,
+    );
+    ev.str("community_id", &id);
+    ev
 }
 
 const PROTO_SCTP: u8 = 132;
@@ -264,18 +236,12 @@ struct EveTs(Timestamp);
 
 impl Serialize for EveTs {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(&self.0.eve())
+        s.serialize_str(self.0.eve().text().as_str())
     }
 }
 
 /// EVE's `vlan` array, outer id first.
 struct Vlan(VlanIds);
-
-impl Vlan {
-    fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
 
 impl Serialize for Vlan {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -289,84 +255,45 @@ fn is_false(b: &bool) -> bool {
 
 // ---- flow ----------------------------------------------------------------------------
 
-#[derive(Serialize)]
-struct FlowBody {
-    flow: FlowObject,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    tcp: Option<TcpObject>,
-    botsense: FlowExtras,
-}
-
-#[derive(Serialize)]
-struct FlowObject {
-    pkts_toserver: u64,
-    pkts_toclient: u64,
-    bytes_toserver: u64,
-    bytes_toclient: u64,
-    start: EveTs,
-    end: EveTs,
-    age: u64,
-    state: &'static str,
-    reason: &'static str,
-    alerted: bool,
-}
-
 /// Suricata's `tcp` object of a flow event: flag unions as two hex digits and a boolean
 /// for each flag seen (absent when not seen, as Suricata writes them).
-#[derive(Serialize)]
-struct TcpObject {
-    tcp_flags: HexByte,
-    tcp_flags_ts: HexByte,
-    tcp_flags_tc: HexByte,
-    #[serde(skip_serializing_if = "is_false")]
-    syn: bool,
-    #[serde(skip_serializing_if = "is_false")]
-    fin: bool,
-    #[serde(skip_serializing_if = "is_false")]
-    rst: bool,
-    #[serde(skip_serializing_if = "is_false")]
-    psh: bool,
-    #[serde(skip_serializing_if = "is_false")]
-    ack: bool,
-    #[serde(skip_serializing_if = "is_false")]
-    urg: bool,
-    #[serde(skip_serializing_if = "is_false")]
-    ecn: bool,
-    #[serde(skip_serializing_if = "is_false")]
-    cwr: bool,
-    state: &'static str,
-}
-
-impl TcpObject {
-    fn of(f: &FlowRecord) -> TcpObject {
-        let all = f.tcp_flags_ts | f.tcp_flags_tc;
-        let has = |bit: u8| all & bit != 0;
-        TcpObject {
-            tcp_flags: HexByte(all),
-            tcp_flags_ts: HexByte(f.tcp_flags_ts),
-            tcp_flags_tc: HexByte(f.tcp_flags_tc),
-            syn: has(tcp_flags::SYN),
-            fin: has(tcp_flags::FIN),
-            rst: has(tcp_flags::RST),
-            psh: has(tcp_flags::PSH),
-            ack: has(tcp_flags::ACK),
-            urg: has(tcp_flags::URG),
-            ecn: has(tcp_flags::ECE),
-            cwr: has(tcp_flags::CWR),
-            state: tcp_state(f),
+fn write_tcp(ev: &mut JsonObject<'_>, f: &FlowRecord) {
+    let all = f.tcp_flags_ts | f.tcp_flags_tc;
+    let mut tcp = ev.object("tcp");
+    tcp.plain_str("tcp_flags", hex_byte(all).as_str())
+        .plain_str("tcp_flags_ts", hex_byte(f.tcp_flags_ts).as_str())
+        .plain_str("tcp_flags_tc", hex_byte(f.tcp_flags_tc).as_str());
+    for (name, bit) in [
+        ("syn", tcp_flags::SYN),
+        ("fin", tcp_flags::FIN),
+        ("rst", tcp_flags::RST),
+        ("psh", tcp_flags::PSH),
+        ("ack", tcp_flags::ACK),
+        ("urg", tcp_flags::URG),
+        ("ecn", tcp_flags::ECE),
+        ("cwr", tcp_flags::CWR),
+    ] {
+        if all & bit != 0 {
+            tcp.bool(name, true);
         }
     }
+    tcp.plain_str("state", tcp_state(f));
+    tcp.end();
 }
 
-/// botsense's facts about a flow that Suricata's flow event has no field for.
-#[derive(Serialize)]
-struct FlowExtras {
-    /// How the opening went: accepted, refused, unanswered, pending, midstream.
-    outcome: &'static str,
-    /// Why the flow ended, finer than Suricata's `flow.reason`.
-    end_reason: &'static str,
-    payload_toserver: u64,
-    payload_toclient: u64,
+/// A byte as two lower-case hex digits (`"1b"`), as Suricata writes TCP flags.
+fn hex_byte(b: u8) -> HexByteText {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let digit = |n: u8| DIGITS.get(usize::from(n & 0xf)).copied().unwrap_or(b'0');
+    HexByteText([digit(b >> 4), digit(b)])
+}
+
+struct HexByteText([u8; 2]);
+
+impl HexByteText {
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).unwrap_or("00")
+    }
 }
 
 /// Suricata's `flow.state`: "closed" after FIN or RST, "established" once both sides
@@ -419,21 +346,7 @@ fn end_reason_name(e: EndReason) -> &'static str {
     }
 }
 
-/// A byte as two lower-case hex digits (`"1b"`), as Suricata writes TCP flags.
-struct HexByte(u8);
-
-impl Serialize for HexByte {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(&format_args!("{:02x}", self.0))
-    }
-}
-
 // ---- dns -----------------------------------------------------------------------------
-
-#[derive(Serialize)]
-struct DnsBody<'a> {
-    dns: DnsObject<'a>,
-}
 
 #[derive(Serialize)]
 struct DnsObject<'a> {
@@ -585,12 +498,6 @@ impl Serialize for Grouped<'_> {
 }
 
 // ---- alert ---------------------------------------------------------------------------
-
-#[derive(Serialize)]
-struct AlertBody<'a> {
-    alert: AlertObject<'a>,
-    botsense: AlertExtras<'a>,
-}
 
 #[derive(Serialize)]
 struct AlertObject<'a> {
@@ -781,6 +688,7 @@ pub(crate) mod schema_check {
 mod tests {
     use super::schema_check::assert_valid_eve_line;
     use super::*;
+    use std::net::IpAddr;
     use crate::detect::Severity;
     use crate::flow::Outcome;
     use proptest::prelude::*;

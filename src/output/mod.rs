@@ -7,4 +7,5 @@
 
 pub mod eve;
 pub mod file;
+pub mod json;
 pub mod stats;

@@ -23,6 +23,7 @@
 //! [`scenario::bundled`]; `scripts/gen-pcaps.sh` writes it and its README line.
 
 pub mod bad;
+pub mod bench;
 pub mod build;
 #[cfg(test)]
 mod check;
