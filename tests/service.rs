@@ -24,8 +24,8 @@ fn systemd_unit_is_hardened_and_verifies() {
     for line in [
         "Type=notify",
         "User=botsense",
-        "AmbientCapabilities=CAP_NET_RAW CAP_NET_ADMIN",
-        "CapabilityBoundingSet=CAP_NET_RAW CAP_NET_ADMIN",
+        "AmbientCapabilities=CAP_NET_RAW",
+        "CapabilityBoundingSet=CAP_NET_RAW",
         "NoNewPrivileges=yes",
         "ProtectSystem=strict",
         "LogsDirectory=botsense",

@@ -62,6 +62,15 @@ impl Filter {
     }
 }
 
+/// Whether this process may open a packet socket: `CAP_NET_RAW` in its effective set
+/// (root has every capability there). `None` when the kernel does not say.
+fn may_capture() -> Option<bool> {
+    use rustix::thread::{capabilities, CapabilitySet};
+    capabilities(None)
+        .ok()
+        .map(|c| c.effective.contains(CapabilitySet::NET_RAW))
+}
+
 /// An open interface.
 pub struct LiveCapture {
     iface: String,
@@ -87,7 +96,13 @@ impl LiveCapture {
             .timeout(settings.timeout_ms as i32)
             .immediate_mode(false)
             .open()
-            .map_err(|e| err(e.to_string()))?;
+            .map_err(|e| match may_capture() {
+                Some(false) => CaptureError::CapturePermission {
+                    iface: iface.to_string(),
+                    message: e.to_string(),
+                },
+                _ => err(e.to_string()),
+            })?;
         let mut cap = cap.setnonblock().map_err(|e| err(e.to_string()))?;
         let linktype = cap.get_datalink().0 as u32;
         let link = LinkType::from_linktype(linktype)

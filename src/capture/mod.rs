@@ -51,6 +51,14 @@ pub enum CaptureError {
     EmptyDirectory { path: PathBuf },
     #[error("interface {iface}: {message}")]
     Interface { iface: String, message: String },
+    /// Opening the interface failed and the process lacks `CAP_NET_RAW`: say what to
+    /// grant rather than only libpcap's `socket: Operation not permitted`.
+    #[error(
+        "interface {iface}: no permission to capture ({message}): live capture needs root \
+         or the CAP_NET_RAW capability (e.g. `setcap cap_net_raw+ep` on the binary, or \
+         `AmbientCapabilities=CAP_NET_RAW` in the systemd unit)"
+    )]
+    CapturePermission { iface: String, message: String },
     #[error("BPF filter `{filter}`: {message}")]
     Filter { filter: String, message: String },
 }

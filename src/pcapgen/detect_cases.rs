@@ -23,11 +23,11 @@ const T: Ts = Ts::BASE;
 const MIN: u64 = 60_000;
 const HOUR: u64 = 3_600_000;
 
-fn v4(a: [u8; 4], port: u16) -> SocketAddr {
+pub(super) fn v4(a: [u8; 4], port: u16) -> SocketAddr {
     SocketAddr::from((a, port))
 }
 
-fn ip4(a: [u8; 4]) -> IpAddr {
+pub(super) fn ip4(a: [u8; 4]) -> IpAddr {
     IpAddr::V4(Ipv4Addr::from(a))
 }
 
@@ -42,7 +42,7 @@ fn resolver() -> SocketAddr {
 }
 
 /// `n` start times (ms): the first at `first`, then gaps of `period` ± `pct` % (uniform).
-fn jittered(rng: &mut Rng, n: usize, first: u64, period: u64, pct: u64) -> Vec<u64> {
+pub(super) fn jittered(rng: &mut Rng, n: usize, first: u64, period: u64, pct: u64) -> Vec<u64> {
     let j = period * pct / 100;
     let mut t = first;
     let mut v = Vec::with_capacity(n);
@@ -78,7 +78,7 @@ fn hex(rng: &mut Rng, len: usize) -> String {
 }
 
 /// One TCP session (FIN close) per start time, each from a fresh ephemeral port.
-fn tcp_series(
+pub(super) fn tcp_series(
     rng: &mut Rng,
     client: IpAddr,
     server: SocketAddr,
@@ -95,7 +95,7 @@ fn tcp_series(
 }
 
 /// Ethernet frames in time order.
-fn frames(framing: &Framing, ips: &[IpPacket]) -> io::Result<Vec<Packet>> {
+pub(super) fn frames(framing: &Framing, ips: &[IpPacket]) -> io::Result<Vec<Packet>> {
     let mut p = framing.packets(ips)?;
     sort_by_time(&mut p);
     Ok(p)
@@ -119,7 +119,7 @@ fn a_lookup(
 }
 
 /// An IRC client's registration and the server's welcome, as one TCP session.
-fn irc_session(
+pub(super) fn irc_session(
     rng: &mut Rng,
     client: IpAddr,
     server: SocketAddr,

@@ -30,6 +30,7 @@ mod check;
 pub mod detect_cases;
 pub mod detect_cases2;
 pub mod dns;
+pub mod live_cases;
 pub mod pipeline;
 pub mod rng;
 pub mod scenario;

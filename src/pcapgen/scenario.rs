@@ -80,6 +80,7 @@ pub fn bundled() -> Vec<Scenario> {
         super::detect_cases2::benign_busy_server(),
         super::detect_cases2::benign_web_db(),
         super::detect_cases2::benign_many_443(),
+        super::live_cases::beacon_fast(),
     ]
 }
 

@@ -21,6 +21,23 @@ pub struct Run {
 }
 
 impl Run {
+    /// A finished run whose EVE file is `log_dir/eve.json` (missing reads as empty).
+    pub fn collect(output: Output, dir: tempfile::TempDir, log_dir: &Path) -> Run {
+        let eve_text = std::fs::read_to_string(log_dir.join("eve.json")).unwrap_or_default();
+        let events = eve_text
+            .lines()
+            .map(|l| {
+                serde_json::from_str(l).unwrap_or_else(|e| panic!("invalid JSON line {l:?}: {e}"))
+            })
+            .collect();
+        Run {
+            output,
+            eve_text,
+            events,
+            dir,
+        }
+    }
+
     pub fn stderr(&self) -> String {
         String::from_utf8_lossy(&self.output.stderr).into_owned()
     }
@@ -65,15 +82,6 @@ pub fn replay(input: &Path, args: &[&str]) -> Run {
         .args(args)
         .output()
         .expect("run botsense");
-    let eve_text = std::fs::read_to_string(dir.path().join("eve.json")).unwrap_or_default();
-    let events = eve_text
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("invalid JSON line {l:?}: {e}")))
-        .collect();
-    Run {
-        output,
-        eve_text,
-        events,
-        dir,
-    }
+    let log = dir.path().to_path_buf();
+    Run::collect(output, dir, &log)
 }
