@@ -53,6 +53,8 @@ pub struct RawConfig {
     pub runtime: RawRuntime,
     #[serde(default)]
     pub detect: RawDetect,
+    #[serde(default)]
+    pub syslog: crate::output::syslog::RawSyslogConfig,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -313,6 +315,8 @@ pub struct Config {
     pub eve: EveSettings,
     pub runtime: RuntimeSettings,
     pub detect: DetectSettings,
+    /// Forwarding to a SIEM; `None` when no syslog URL is set.
+    pub syslog: Option<crate::output::syslog::SyslogConfig>,
 }
 
 /// What the command line says, before it meets the config file.
@@ -324,6 +328,8 @@ pub struct Overrides {
     pub home_net: Option<String>,
     pub workers: Option<usize>,
     pub bpf: Option<String>,
+    /// `--syslog URL`.
+    pub syslog_url: Option<String>,
 }
 
 impl RawConfig {
@@ -504,6 +510,7 @@ impl Config {
         };
 
         let detect = DetectSettings::from_raw(raw.detect)?;
+        let syslog = crate::output::syslog::SyslogConfig::from_raw(raw.syslog, flags.syslog_url)?;
 
         Ok(Config {
             source,
@@ -520,6 +527,7 @@ impl Config {
             eve,
             runtime,
             detect,
+            syslog,
         })
     }
 }

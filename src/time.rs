@@ -75,12 +75,18 @@ impl Timestamp {
 
     /// Suricata's EVE format: `2026-11-22T10:00:00.123456+0000`.
     pub fn eve(self) -> EveTime {
-        EveTime(self)
+        EveTime(self, "+0000")
+    }
+
+    /// RFC 3339 in UTC as syslog (RFC 5424) wants it: `2026-11-22T10:00:00.123456Z`.
+    pub fn rfc3339(self) -> EveTime {
+        EveTime(self, "Z")
     }
 }
 
-/// Display adapter that formats a timestamp as EVE does, without allocating.
-pub struct EveTime(Timestamp);
+/// Display adapter that formats a timestamp as EVE (or syslog) does, without allocating;
+/// the second field is the UTC offset as written.
+pub struct EveTime(Timestamp, &'static str);
 
 impl fmt::Display for EveTime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -90,10 +96,11 @@ impl fmt::Display for EveTime {
         let sod = secs % 86_400;
         write!(
             f,
-            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{micros:06}+0000",
+            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{micros:06}{}",
             sod / 3600,
             (sod / 60) % 60,
-            sod % 60
+            sod % 60,
+            self.1
         )
     }
 }
@@ -121,6 +128,7 @@ mod tests {
     fn eve_format_has_microseconds_and_offset() {
         let t = Timestamp::from_secs_micros(1_795_341_600, 123_456);
         assert_eq!(t.eve().to_string(), "2026-11-22T10:00:00.123456+0000");
+        assert_eq!(t.rfc3339().to_string(), "2026-11-22T10:00:00.123456Z");
     }
 
     #[test]
