@@ -236,16 +236,17 @@ impl ProblemLog {
         if self.problems == 0 && new_drops == 0 {
             return;
         }
-        let mut line = format!("botsense: warning: syslog {target}:");
+        let mut parts = Vec::new();
         if let Some(p) = self.first_problem.take() {
-            line.push_str(&format!(" {p}"));
-            if self.problems > 1 {
-                line.push_str(&format!(" (and {} more problems)", self.problems - 1));
-            }
+            parts.push(match self.problems {
+                1 => p,
+                n => format!("{n} failures since the last report, the first: {p}"),
+            });
         }
         if new_drops > 0 {
-            line.push_str(&format!(" {new_drops} events dropped"));
+            parts.push(format!("{new_drops} events dropped"));
         }
+        let line = format!("botsense: warning: syslog {target}: {}", parts.join("; "));
         eprintln!("{line}");
         self.problems = 0;
         self.dropped_logged = dropped;
