@@ -26,7 +26,7 @@ pub enum ConfigError {
     Invalid { key: String, message: String },
 }
 
-fn invalid(key: &str, message: impl Into<String>) -> ConfigError {
+pub(crate) fn invalid(key: &str, message: impl Into<String>) -> ConfigError {
     ConfigError::Invalid {
         key: key.to_string(),
         message: message.into(),
@@ -361,7 +361,7 @@ pub fn default_workers() -> usize {
 /// The most workers botsense starts; more only adds channel and memory overhead.
 pub const MAX_WORKERS: usize = 256;
 
-fn positive(key: &str, v: u64) -> Result<u64, ConfigError> {
+pub(crate) fn positive(key: &str, v: u64) -> Result<u64, ConfigError> {
     if v == 0 {
         Err(invalid(key, "must be greater than 0"))
     } else {
@@ -369,7 +369,7 @@ fn positive(key: &str, v: u64) -> Result<u64, ConfigError> {
     }
 }
 
-fn positive_usize(key: &str, v: usize) -> Result<usize, ConfigError> {
+pub(crate) fn positive_usize(key: &str, v: usize) -> Result<usize, ConfigError> {
     if v == 0 {
         Err(invalid(key, "must be greater than 0"))
     } else {

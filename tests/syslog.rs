@@ -729,3 +729,99 @@ fn check_config_loads_the_tls_files_and_names_the_bad_key() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--syslog"));
 }
+
+fn tcpreplay(capture: &str) {
+    let out = Command::new("tcpreplay")
+        .args(["-q", "-i", "lo", "--topspeed"])
+        .arg(pcap(capture))
+        .output()
+        .expect(
+            "tcpreplay (Debian package tcpreplay) is needed: scripts/setup.sh --test installs it",
+        );
+    assert!(
+        out.status.success(),
+        "tcpreplay {capture}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Live on `lo` (root or CAP_NET_RAW, as in CI): an alert goes out, the receiver is
+/// killed and started again while the connection is idle, and the next alert still
+/// arrives, once, over a new connection.
+#[test]
+fn a_receiver_restarted_while_idle_gets_the_next_alert_over_a_new_connection() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port(Listener::Tcp);
+    let mut rsyslog = Rsyslog::start(Listener::Tcp, port, dir.path(), None);
+    let cfg = config(
+        dir.path(),
+        "reconnect_min_ms = 50\nreconnect_max_ms = 200\n[eve]\nstats_interval_s = 1\n",
+    );
+    let log = dir.path().join("log");
+    std::fs::create_dir(&log).unwrap();
+    let mut sensor = Sensor(
+        Command::new(env!("CARGO_BIN_EXE_botsense"))
+            .args(["-i", "lo", "-q", "-c", &cfg])
+            .arg("-l")
+            .arg(&log)
+            .args(["--syslog", &format!("tcp://127.0.0.1:{port}")])
+            .args(["not", "port", &port.to_string()])
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let eve = log.join("eve.json");
+    let alerts_in_file = || {
+        std::fs::read_to_string(&eve)
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.contains("\"event_type\":\"alert\""))
+            .count()
+    };
+    wait_until("the capture to start", Duration::from_secs(20), || {
+        if let Ok(Some(status)) = sensor.0.try_wait() {
+            panic!("botsense -i lo exited ({status}); live capture needs root or CAP_NET_RAW");
+        }
+        std::fs::read_to_string(&eve).is_ok_and(|t| t.contains("\"event_type\":\"stats\""))
+    });
+    tcpreplay("detect/seed-t1583-3-irc-6667.pcap");
+    wait_until("the first alert", Duration::from_secs(20), || {
+        alerts_in_file() == 1
+    });
+    assert_eq!(rsyslog.wait_for(1).len(), 1);
+
+    drop(rsyslog);
+    rsyslog = Rsyslog::start(Listener::Tcp, port, dir.path(), None);
+    std::thread::sleep(Duration::from_millis(500));
+    tcpreplay("detect/seed-t1584-2-irc-6667.pcap");
+    wait_until("the second alert", Duration::from_secs(20), || {
+        alerts_in_file() == 2
+    });
+    let received = rsyslog.wait_for(2);
+
+    let ok = Command::new("kill")
+        .args(["-TERM", &sensor.0.id().to_string()])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+    let status = sensor.0.wait().unwrap();
+    assert!(status.success(), "{status}");
+    let text = std::fs::read_to_string(&eve).unwrap();
+    let alerts: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("\"event_type\":\"alert\""))
+        .collect();
+    let msgs: Vec<String> = received.iter().map(|r| parse_frame(r).msg).collect();
+    assert_eq!(msgs, alerts, "each alert once, in order");
+    // The last periodic stats event before the stop saw the reconnect.
+    let last_stats: Value = text
+        .lines()
+        .rev()
+        .find(|l| l.contains("\"event_type\":\"stats\""))
+        .map(|l| serde_json::from_str(l).unwrap())
+        .unwrap();
+    let s = &last_stats["botsense"]["stats"]["output"]["syslog"];
+    assert!(s["reconnects"].as_u64().unwrap() >= 1, "{s}");
+    assert_eq!(s["sent"], 2, "{s}");
+}

@@ -24,19 +24,12 @@ pub mod message;
 pub mod sender;
 pub mod transport;
 
-use crate::config::ConfigError;
+use crate::config::{invalid, positive, positive_usize, ConfigError};
 use crate::detect::Severity;
 use crate::time::Timestamp;
 use serde::Deserialize;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
-
-fn invalid(key: &str, message: impl Into<String>) -> ConfigError {
-    ConfigError::Invalid {
-        key: key.to_string(),
-        message: message.into(),
-    }
-}
 
 /// `[syslog]` as written in the config file.
 #[derive(Debug, Default, Deserialize)]
@@ -285,10 +278,7 @@ impl SyslogConfig {
                 t
             }
         };
-        let queue_size = raw.queue_size.unwrap_or(10_000);
-        if queue_size == 0 {
-            return Err(invalid("syslog.queue_size", "must be greater than 0"));
-        }
+        let queue_size = positive_usize("syslog.queue_size", raw.queue_size.unwrap_or(10_000))?;
         let max_message_bytes = raw.max_message_bytes.unwrap_or(DEFAULT_MESSAGE_BYTES);
         if !(MIN_MESSAGE_BYTES..=65_000).contains(&max_message_bytes) {
             return Err(invalid(
@@ -296,11 +286,11 @@ impl SyslogConfig {
                 format!("must be between {MIN_MESSAGE_BYTES} and 65000"),
             ));
         }
-        let reconnect_min_ms = raw.reconnect_min_ms.unwrap_or(100);
+        let reconnect_min_ms = positive(
+            "syslog.reconnect_min_ms",
+            raw.reconnect_min_ms.unwrap_or(100),
+        )?;
         let reconnect_max_ms = raw.reconnect_max_ms.unwrap_or(30_000);
-        if reconnect_min_ms == 0 {
-            return Err(invalid("syslog.reconnect_min_ms", "must be greater than 0"));
-        }
         if reconnect_max_ms < reconnect_min_ms {
             return Err(invalid(
                 "syslog.reconnect_max_ms",
