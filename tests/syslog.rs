@@ -544,6 +544,7 @@ impl Drop for Sensor {
 
 #[test]
 fn alerts_wait_while_the_receiver_is_down_and_arrive_once_when_it_is_back() {
+    let expected = replay(&pcap("detect"), &["-q"]).of_type("alert").len();
     let dir = tempfile::tempdir().unwrap();
     let port = free_port(Listener::Tcp);
     let cfg = config(
@@ -575,7 +576,7 @@ fn alerts_wait_while_the_receiver_is_down_and_arrive_once_when_it_is_back() {
                 .lines()
                 .filter(|l| l.contains("\"event_type\":\"alert\""))
                 .count()
-                == 20
+                == expected
     });
     std::thread::sleep(Duration::from_millis(1500));
     assert!(
@@ -598,14 +599,17 @@ fn alerts_wait_while_the_receiver_is_down_and_arrive_once_when_it_is_back() {
         eve_text,
         dir,
     };
-    let received = rsyslog.wait_for(20);
+    let received = rsyslog.wait_for(expected);
     check_alerts_arrived_once(&run, &received);
     assert!(summary_counter(&stderr, "errors") > 0, "{stderr}");
     // The final stats event saw every alert queued (none dropped) and waiting.
     let stats = run.final_stats();
     let s = &stats["botsense"]["stats"]["output"]["syslog"];
     assert_eq!(s["dropped"], 0, "{stats}");
-    assert!(s["queued_max"].as_u64().unwrap() >= 19, "{stats}");
+    assert!(
+        s["queued_max"].as_u64().unwrap() >= expected as u64 - 1,
+        "{stats}"
+    );
     // Logged, but not per message.
     let warnings = stderr
         .lines()
@@ -628,7 +632,7 @@ fn a_full_queue_drops_and_counts_without_holding_up_the_eve_file() {
     assert_eq!(run.code(), Some(0), "{}", run.stderr());
     assert!(t0.elapsed() < Duration::from_secs(30));
     let alerts = run.of_type("alert").len() as u64;
-    assert_eq!(alerts, 20);
+    assert!(alerts > 3, "more alerts than the queue holds");
     // At most the queue and the one in hand wait; the rest are dropped as they come.
     let s = &run.final_stats()["botsense"]["stats"]["output"]["syslog"];
     assert!(s["dropped"].as_u64().unwrap() >= alerts - 3, "{s}");
