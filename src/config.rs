@@ -26,7 +26,7 @@ pub enum ConfigError {
     Invalid { key: String, message: String },
 }
 
-fn invalid(key: &str, message: impl Into<String>) -> ConfigError {
+pub(crate) fn invalid(key: &str, message: impl Into<String>) -> ConfigError {
     ConfigError::Invalid {
         key: key.to_string(),
         message: message.into(),
@@ -53,6 +53,8 @@ pub struct RawConfig {
     pub runtime: RawRuntime,
     #[serde(default)]
     pub detect: RawDetect,
+    #[serde(default)]
+    pub syslog: crate::output::syslog::RawSyslogConfig,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -337,6 +339,8 @@ pub struct Config {
     pub eve: EveSettings,
     pub runtime: RuntimeSettings,
     pub detect: DetectSettings,
+    /// Forwarding to a SIEM; `None` when no syslog URL is set.
+    pub syslog: Option<crate::output::syslog::SyslogConfig>,
 }
 
 /// What the command line says, before it meets the config file.
@@ -348,6 +352,8 @@ pub struct Overrides {
     pub home_net: Option<String>,
     pub workers: Option<usize>,
     pub bpf: Option<String>,
+    /// `--syslog URL`.
+    pub syslog_url: Option<String>,
 }
 
 impl RawConfig {
@@ -379,7 +385,7 @@ pub fn default_workers() -> usize {
 /// The most workers botsense starts; more only adds channel and memory overhead.
 pub const MAX_WORKERS: usize = 256;
 
-fn positive(key: &str, v: u64) -> Result<u64, ConfigError> {
+pub(crate) fn positive(key: &str, v: u64) -> Result<u64, ConfigError> {
     if v == 0 {
         Err(invalid(key, "must be greater than 0"))
     } else {
@@ -387,7 +393,7 @@ fn positive(key: &str, v: u64) -> Result<u64, ConfigError> {
     }
 }
 
-fn positive_usize(key: &str, v: usize) -> Result<usize, ConfigError> {
+pub(crate) fn positive_usize(key: &str, v: usize) -> Result<usize, ConfigError> {
     if v == 0 {
         Err(invalid(key, "must be greater than 0"))
     } else {
@@ -528,6 +534,7 @@ impl Config {
         };
 
         let detect = DetectSettings::from_raw(raw.detect)?;
+        let syslog = crate::output::syslog::SyslogConfig::from_raw(raw.syslog, flags.syslog_url)?;
 
         Ok(Config {
             source,
@@ -544,6 +551,7 @@ impl Config {
             eve,
             runtime,
             detect,
+            syslog,
         })
     }
 }

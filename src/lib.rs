@@ -7,7 +7,10 @@
 //!  pcap-parser files    ──►        FlowEnd records, DnsTracker ─► Dns ──►  (eve.json), stats
 //!  decode: bytes ─►          detect: DetectorSet ─► Alerts
 //!  PacketMeta, sharded       output::eve: records and alerts ─► EVE lines
-//!  by host, in batches
+//!  by host, in batches                                                       │ bounded queue
+//!                                                                            ▼
+//!                                                                      syslog: RFC 5424 to a SIEM
+//!                                                                      (UDP, TCP, TLS)
 //! ```
 //!
 //! * [`capture`] reads packets (libpcap live, pcap/pcapng files) and knows no protocol.
@@ -15,7 +18,8 @@
 //! * [`flow`] keeps the bounded flow table and pairs DNS transactions; it never judges.
 //! * [`detect`] holds the detectors; no I/O.
 //! * [`output`] formats EVE JSON and delivers it; it never reads detector state.
-//! * [`runtime`] alone spawns threads: capture, `worker-N`, `output`.
+//! * [`runtime`] alone spawns threads: capture, `worker-N`, `output`, and `syslog` when
+//!   forwarding to a SIEM ([`output::syslog`]).
 //! * [`config`] turns the TOML file and the flags into one checked [`config::Config`].
 //! * [`time`] is the packet clock.
 

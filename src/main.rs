@@ -50,6 +50,12 @@ struct Cli {
     #[arg(long = "workers", value_name = "N")]
     workers: Option<usize>,
 
+    /// Forward EVE events (alerts by default) to a SIEM as RFC 5424 syslog messages:
+    /// udp://HOST:PORT, tcp://HOST:PORT (octet counting) or tls://HOST:PORT
+    /// [config: syslog.url].
+    #[arg(long = "syslog", value_name = "URL")]
+    syslog: Option<String>,
+
     /// Check the configuration file given with -c and exit: 0 when valid, 2 with the
     /// offending key otherwise.
     #[arg(long = "check-config")]
@@ -109,10 +115,17 @@ fn real_main(cli: Cli) -> Result<ExitCode, Failure> {
         home_net: cli.home_net.clone(),
         workers: cli.workers,
         bpf,
+        syslog_url: cli.syslog.clone(),
     };
     let config = Config::load(cli.config.as_deref(), overrides)
         .map_err(anyhow::Error::from)
         .map_err(fail(EXIT_CONFIG))?;
+    // Load the TLS files now, so a bad one is a config error (and --check-config sees it).
+    if let Some(tls) = config.syslog.as_ref().and_then(|s| s.tls.as_ref()) {
+        botsense::output::syslog::transport::tls_client_config(tls)
+            .map_err(anyhow::Error::from)
+            .map_err(fail(EXIT_CONFIG))?;
+    }
     if cli.check_config {
         match &cli.config {
             Some(p) => println!("botsense: {}: configuration OK", p.display()),

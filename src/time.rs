@@ -75,12 +75,18 @@ impl Timestamp {
 
     /// Suricata's EVE format: `2026-11-22T10:00:00.123456+0000`.
     pub fn eve(self) -> EveTime {
-        EveTime(self)
+        EveTime(self, "+0000")
+    }
+
+    /// RFC 3339 in UTC as syslog (RFC 5424) wants it: `2026-11-22T10:00:00.123456Z`.
+    pub fn rfc3339(self) -> EveTime {
+        EveTime(self, "Z")
     }
 }
 
-/// Display adapter that formats a timestamp as EVE does, without allocating.
-pub struct EveTime(Timestamp);
+/// Display adapter that formats a timestamp as EVE (or syslog) does, without allocating;
+/// the second field is the UTC offset as written.
+pub struct EveTime(Timestamp, &'static str);
 
 impl EveTime {
     /// The text in a stack buffer: what serializers take with `serialize_str`, which
@@ -115,7 +121,7 @@ impl EveTime {
         t.digits(sod % 60, 2);
         t.push(b'.');
         t.digits(micros, 6);
-        for &b in b"+0000" {
+        for b in self.1.bytes() {
             t.push(b);
         }
         t
@@ -215,6 +221,7 @@ mod tests {
     fn eve_format_has_microseconds_and_offset() {
         let t = Timestamp::from_secs_micros(1_795_341_600, 123_456);
         assert_eq!(t.eve().to_string(), "2026-11-22T10:00:00.123456+0000");
+        assert_eq!(t.rfc3339().to_string(), "2026-11-22T10:00:00.123456Z");
     }
 
     #[test]

@@ -688,11 +688,11 @@ pub(crate) mod schema_check {
 mod tests {
     use super::schema_check::assert_valid_eve_line;
     use super::*;
-    use std::net::IpAddr;
     use crate::detect::Severity;
     use crate::flow::Outcome;
     use proptest::prelude::*;
     use serde_json::{json, Value};
+    use std::net::IpAddr;
     use std::net::{Ipv4Addr, Ipv6Addr};
 
     const T0: u64 = 1_795_341_600; // 2026-11-22T10:00:00Z

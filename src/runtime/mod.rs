@@ -14,6 +14,10 @@
 //!   it, sorted by (timestamp, line): the file is identical for any number of workers.
 //! * Shutdown (end of input, SIGINT/SIGTERM) is a final tick with `finish` set: workers
 //!   flush flows, DNS and detectors, output writes the last stats and flushes the file.
+//! * With a syslog URL, `output` offers each forwarded line, once written, to a bounded
+//!   queue read by the `syslog` thread ([`crate::output::syslog`]); it never waits for
+//!   room. Once `output` is done, `syslog` drains the queue for at most
+//!   `syslog.drain_timeout_s`.
 
 mod capture_loop;
 mod notify;
@@ -31,7 +35,11 @@ pub use summary::RunSummary;
 use crate::capture::CaptureError;
 use crate::config::Config;
 use crate::decode::PacketMeta;
+use crate::output::syslog::sender::{self, SyslogReport, SyslogSender};
+use crate::output::syslog::transport::Connector;
+use crate::output::syslog::{SyslogConfig, SyslogCounters};
 use crate::time::Timestamp;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 /// Packets sent to one worker between ticks arrive in batches of this many at most.
@@ -58,6 +66,8 @@ pub enum RunError {
     Thread { name: String, error: std::io::Error },
     #[error("thread {0} ended abnormally")]
     ThreadPanicked(String),
+    #[error(transparent)]
+    SyslogTls(#[from] crate::output::syslog::transport::TlsSetupError),
 }
 
 /// How the run is driven from outside.
@@ -117,7 +127,12 @@ pub fn run(config: Config, opts: RunOptions) -> Result<RunSummary, RunError> {
         handles.push(h);
     }
 
-    let output = output_loop::Output::new(&config, eve, workers, opts.signals.clone());
+    let syslog = match &config.syslog {
+        Some(s) => Some(SyslogThread::start(s)?),
+        None => None,
+    };
+    let tap = syslog.as_ref().map(|s| s.tap.clone());
+    let output = output_loop::Output::new(&config, eve, workers, opts.signals.clone(), tap);
     let output_handle = std::thread::Builder::new()
         .name("output".into())
         .spawn(move || output.run(out_rx))
@@ -147,7 +162,12 @@ pub fn run(config: Config, opts: RunOptions) -> Result<RunSummary, RunError> {
     }
     let output_result = output_handle
         .join()
-        .map_err(|_| RunError::ThreadPanicked("output".into()))?;
+        .map_err(|_| RunError::ThreadPanicked("output".into()));
+    let syslog_report = match syslog {
+        Some(s) => Some(s.finish()?),
+        None => None,
+    };
+    let output_result = output_result?;
 
     let capture_report = capture_result?;
     let output_report = output_result.map_err(|error| RunError::EveWrite {
@@ -157,6 +177,55 @@ pub fn run(config: Config, opts: RunOptions) -> Result<RunSummary, RunError> {
     Ok(RunSummary::new(
         capture_report,
         output_report,
+        syslog_report,
         started.elapsed(),
     ))
+}
+
+/// The `syslog` thread and the output thread's end of its queue.
+struct SyslogThread {
+    tap: output_loop::SyslogTap,
+    closing: Arc<AtomicBool>,
+    handle: std::thread::JoinHandle<SyslogReport>,
+}
+
+impl SyslogThread {
+    fn start(config: &SyslogConfig) -> Result<Self, RunError> {
+        let connector = Connector::new(config, sender::IO_TIMEOUT)?;
+        let counters = Arc::new(SyslogCounters::default());
+        let closing = Arc::new(AtomicBool::new(false));
+        let (tx, rx) = crossbeam_channel::bounded(config.queue_size);
+        let sender = SyslogSender::new(
+            config,
+            connector,
+            Arc::clone(&counters),
+            Arc::clone(&closing),
+        );
+        let handle = std::thread::Builder::new()
+            .name("syslog".into())
+            .spawn(move || sender.run(rx))
+            .map_err(|error| RunError::Thread {
+                name: "syslog".into(),
+                error,
+            })?;
+        Ok(SyslogThread {
+            tap: output_loop::SyslogTap {
+                tx,
+                types: config.event_types,
+                counters,
+            },
+            closing,
+            handle,
+        })
+    }
+
+    /// Called once `output` is done: closes the queue, lets the sender drain it within
+    /// its timeout, and returns its report.
+    fn finish(self) -> Result<SyslogReport, RunError> {
+        drop(self.tap);
+        self.closing.store(true, Ordering::Relaxed);
+        self.handle
+            .join()
+            .map_err(|_| RunError::ThreadPanicked("syslog".into()))
+    }
 }

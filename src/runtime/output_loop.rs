@@ -6,13 +6,16 @@ use super::summary::OutputReport;
 use crate::capture::CaptureCounters;
 use crate::config::Config;
 use crate::decode::DecodeCounters;
+use crate::detect::Severity;
 use crate::flow::{DnsCounters, FlowCounters};
 use crate::output::eve;
 use crate::output::file::EveFile;
 use crate::output::stats::StatsSnapshot;
+use crate::output::syslog::{EventType, EventTypes, SyslogCounters, SyslogEvent};
 use crate::time::Timestamp;
-use crossbeam_channel::{Receiver, RecvTimeoutError};
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -24,10 +27,48 @@ pub(crate) enum LineKind {
     Alert,
 }
 
+impl LineKind {
+    fn event_type(self) -> EventType {
+        match self {
+            LineKind::Flow => EventType::Flow,
+            LineKind::Dns => EventType::Dns,
+            LineKind::Alert => EventType::Alert,
+        }
+    }
+}
+
 pub(crate) struct EveLine {
     pub ts: Timestamp,
     pub kind: LineKind,
+    /// An alert's grade (its syslog severity); not part of the sort order.
+    pub severity: Option<Severity>,
     pub line: Vec<u8>,
+}
+
+/// The output thread's end of the syslog queue: lines of the forwarded event types are
+/// offered after they are written to the file, never waiting for room.
+#[derive(Clone)]
+pub(crate) struct SyslogTap {
+    pub tx: Sender<SyslogEvent>,
+    pub types: EventTypes,
+    pub counters: Arc<SyslogCounters>,
+}
+
+impl SyslogTap {
+    fn offer(&self, e: SyslogEvent) {
+        if !self.types.contains(e.event_type) {
+            return;
+        }
+        match self.tx.try_send(e) {
+            Ok(()) => {
+                self.counters
+                    .queued_max
+                    .fetch_max(self.tx.len() as u64, Ordering::Relaxed);
+            }
+            // Full, or the sender is gone: either way the event is not forwarded.
+            Err(_) => SyslogCounters::add(&self.counters.dropped, 1),
+        }
+    }
 }
 
 pub(crate) struct CaptureStats {
@@ -73,6 +114,7 @@ pub(crate) struct Output {
     workers: usize,
     max_flows: u64,
     signals: Option<Arc<Signals>>,
+    syslog: Option<SyslogTap>,
     epochs: HashMap<u64, Epoch>,
     next_epoch: u64,
     report: OutputReport,
@@ -84,12 +126,14 @@ impl Output {
         file: EveFile,
         workers: usize,
         signals: Option<Arc<Signals>>,
+        syslog: Option<SyslogTap>,
     ) -> Self {
         Output {
             file,
             workers,
             max_flows: config.flow.max_flows as u64,
             signals,
+            syslog,
             epochs: HashMap::new(),
             next_epoch: 0,
             report: OutputReport::default(),
@@ -209,12 +253,20 @@ impl Output {
         // Deterministic for any number of workers: by time, kind, then the line itself.
         e.lines
             .sort_unstable_by(|a, b| (a.ts, a.kind, &a.line).cmp(&(b.ts, b.kind, &b.line)));
-        for l in &e.lines {
+        for l in std::mem::take(&mut e.lines) {
             self.file.write_line(&l.line)?;
             match l.kind {
                 LineKind::Flow => self.report.flow_events += 1,
                 LineKind::Dns => self.report.dns_events += 1,
                 LineKind::Alert => self.report.alert_events += 1,
+            }
+            if let Some(tap) = &self.syslog {
+                tap.offer(SyslogEvent {
+                    ts: l.ts,
+                    event_type: l.kind.event_type(),
+                    severity: l.severity,
+                    line: l.line,
+                });
             }
         }
         if let Some(capture) = e.capture.take() {
@@ -225,6 +277,14 @@ impl Output {
             self.file.write_line(&line)?;
             self.report.stats_events += 1;
             self.report.last_stats = Some(snap);
+            if let Some(tap) = &self.syslog {
+                tap.offer(SyslogEvent {
+                    ts: e.now,
+                    event_type: EventType::Stats,
+                    severity: None,
+                    line,
+                });
+            }
         }
         Ok(())
     }
@@ -328,6 +388,13 @@ impl Output {
         }
         for (k, v) in detector {
             b.insert(format!("detect.{k}"), v);
+        }
+        // Only with forwarding on: these depend on the receiver's timing, and the file
+        // must not change when forwarding is off.
+        if let Some(tap) = &self.syslog {
+            for (k, v) in tap.counters.snapshot() {
+                b.insert(k.into(), v);
+            }
         }
         s
     }

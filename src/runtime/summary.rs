@@ -4,6 +4,7 @@ use crate::capture::file::FileWarning;
 use crate::capture::CaptureCounters;
 use crate::decode::DecodeCounters;
 use crate::output::stats::StatsSnapshot;
+use crate::output::syslog::sender::SyslogReport;
 use std::fmt;
 use std::time::Duration;
 
@@ -32,14 +33,22 @@ pub struct OutputReport {
 pub struct RunSummary {
     pub capture: CaptureReport,
     pub output: OutputReport,
+    /// Syslog counters after the drain, when forwarding was on.
+    pub syslog: Option<SyslogReport>,
     pub wall: Duration,
 }
 
 impl RunSummary {
-    pub(crate) fn new(capture: CaptureReport, output: OutputReport, wall: Duration) -> Self {
+    pub(crate) fn new(
+        capture: CaptureReport,
+        output: OutputReport,
+        syslog: Option<SyslogReport>,
+        wall: Duration,
+    ) -> Self {
         RunSummary {
             capture,
             output,
+            syslog,
             wall,
         }
     }
@@ -113,6 +122,14 @@ impl fmt::Display for RunSummary {
                 format!(" ({})", alerts.join(", "))
             }
         )?;
+        if let Some(r) = &self.syslog {
+            let parts: Vec<String> = r
+                .counters
+                .iter()
+                .map(|(k, v)| format!("{}={v}", k.trim_start_matches("output.syslog.")))
+                .collect();
+            writeln!(f, "  syslog       {}", parts.join(", "))?;
+        }
         for w in &self.capture.warnings {
             writeln!(f, "  warning      {w}")?;
         }

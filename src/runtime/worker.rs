@@ -44,6 +44,7 @@ impl Sink {
                 self.lines.push(EveLine {
                     ts: f.last,
                     kind: LineKind::Flow,
+                    severity: None,
                     line,
                 });
             }
@@ -59,6 +60,7 @@ impl Sink {
         self.lines.push(EveLine {
             ts: d.ts(),
             kind: LineKind::Dns,
+            severity: None,
             line,
         });
     }
@@ -72,6 +74,7 @@ impl Sink {
                 self.lines.push(EveLine {
                     ts: a.ts,
                     kind: LineKind::Alert,
+                    severity: Some(a.severity),
                     line,
                 });
             }

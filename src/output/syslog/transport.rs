@@ -1,0 +1,241 @@
+//! Connections to the receiver: a connected UDP socket (one datagram per message), TCP
+//! with RFC 6587 octet counting, and TLS (RFC 5425) over TCP with rustls (ring provider).
+
+use super::message::octet_counted;
+use super::{SyslogConfig, TlsSettings, Transport};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+use rustls::{ClientConfig, ClientConnection, RootCertStore, StreamOwned};
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs, UdpSocket};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A TLS setup problem: which file, and why.
+#[derive(Debug, thiserror::Error)]
+pub enum TlsSetupError {
+    #[error("config key `{key}`: cannot load {path}: {message}")]
+    File {
+        key: &'static str,
+        path: std::path::PathBuf,
+        message: String,
+    },
+    #[error("config key `syslog.tls.server_name`: `{0}` is not a valid DNS name or IP address")]
+    ServerName(String),
+    #[error("TLS client setup: {0}")]
+    Rustls(#[from] rustls::Error),
+}
+
+/// What a connection needs to open: the checked TLS client config when the URL is tls://.
+#[derive(Clone)]
+pub struct Connector {
+    transport: Transport,
+    host: String,
+    port: u16,
+    tls: Option<(Arc<ClientConfig>, ServerName<'static>)>,
+    /// Bounds a connect or a write to a receiver that stopped reading.
+    timeout: Duration,
+}
+
+fn file_error(key: &'static str, path: &std::path::Path, e: impl ToString) -> TlsSetupError {
+    TlsSetupError::File {
+        key,
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    }
+}
+
+/// Loads the CA, the optional client certificate and key, and checks the server name.
+pub fn tls_client_config(
+    t: &TlsSettings,
+) -> Result<(Arc<ClientConfig>, ServerName<'static>), TlsSetupError> {
+    let mut roots = RootCertStore::empty();
+    let cas = CertificateDer::pem_file_iter(&t.ca_file)
+        .map_err(|e| file_error("syslog.tls.ca_file", &t.ca_file, e))?;
+    for ca in cas {
+        let ca = ca.map_err(|e| file_error("syslog.tls.ca_file", &t.ca_file, e))?;
+        roots
+            .add(ca)
+            .map_err(|e| file_error("syslog.tls.ca_file", &t.ca_file, e))?;
+    }
+    if roots.is_empty() {
+        return Err(file_error(
+            "syslog.tls.ca_file",
+            &t.ca_file,
+            "no certificate in the file",
+        ));
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_root_certificates(roots);
+    let config = match (&t.cert_file, &t.key_file) {
+        (Some(cert), Some(key)) => {
+            let chain = CertificateDer::pem_file_iter(cert)
+                .and_then(|it| it.collect::<Result<Vec<_>, _>>())
+                .map_err(|e| file_error("syslog.tls.cert_file", cert, e))?;
+            if chain.is_empty() {
+                return Err(file_error(
+                    "syslog.tls.cert_file",
+                    cert,
+                    "no certificate in the file",
+                ));
+            }
+            let key_der = PrivateKeyDer::from_pem_file(key)
+                .map_err(|e| file_error("syslog.tls.key_file", key, e))?;
+            builder
+                .with_client_auth_cert(chain, key_der)
+                .map_err(|e| file_error("syslog.tls.key_file", key, e))?
+        }
+        _ => builder.with_no_client_auth(),
+    };
+    let name = ServerName::try_from(t.server_name.clone())
+        .map_err(|_| TlsSetupError::ServerName(t.server_name.clone()))?;
+    Ok((Arc::new(config), name))
+}
+
+impl Connector {
+    pub fn new(c: &SyslogConfig, timeout: Duration) -> Result<Self, TlsSetupError> {
+        let tls = c.tls.as_ref().map(tls_client_config).transpose()?;
+        Ok(Connector {
+            transport: c.url.transport,
+            host: c.url.host.clone(),
+            port: c.url.port,
+            tls,
+            timeout,
+        })
+    }
+
+    /// Resolves the host again on every connect (the receiver's address may change).
+    fn addrs(&self) -> io::Result<Vec<SocketAddr>> {
+        let addrs: Vec<SocketAddr> = (self.host.as_str(), self.port).to_socket_addrs()?.collect();
+        if addrs.is_empty() {
+            return Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("{} resolves to no address", self.host),
+            ));
+        }
+        Ok(addrs)
+    }
+
+    pub fn connect(&self) -> io::Result<Connection> {
+        let addrs = self.addrs()?;
+        if self.transport == Transport::Udp {
+            let addr = addrs[0];
+            let bind: SocketAddr = if addr.is_ipv4() {
+                ([0, 0, 0, 0], 0).into()
+            } else {
+                ([0u16; 8], 0).into()
+            };
+            let sock = UdpSocket::bind(bind)?;
+            sock.connect(addr)?;
+            return Ok(Connection::Udp(sock));
+        }
+        let mut last = None;
+        let mut stream = None;
+        for a in &addrs {
+            match TcpStream::connect_timeout(a, self.timeout) {
+                Ok(s) => {
+                    stream = Some(s);
+                    break;
+                }
+                Err(e) => last = Some(e),
+            }
+        }
+        let sock = match stream {
+            Some(s) => s,
+            None => return Err(last.unwrap_or_else(|| io::ErrorKind::NotConnected.into())),
+        };
+        sock.set_nodelay(true)?;
+        sock.set_write_timeout(Some(self.timeout))?;
+        sock.set_read_timeout(Some(self.timeout))?;
+        match &self.tls {
+            None => Ok(Connection::Tcp(sock)),
+            Some((config, name)) => {
+                let conn = ClientConnection::new(Arc::clone(config), name.clone())
+                    .map_err(io::Error::other)?;
+                let mut tls = StreamOwned::new(conn, sock);
+                // Handshake now, so a certificate problem shows at connect, not at a write.
+                while tls.conn.is_handshaking() {
+                    tls.conn.complete_io(&mut tls.sock)?;
+                }
+                Ok(Connection::Tls(Box::new(tls)))
+            }
+        }
+    }
+}
+
+/// An open connection to the receiver.
+pub enum Connection {
+    Udp(UdpSocket),
+    Tcp(TcpStream),
+    Tls(Box<StreamOwned<ClientConnection, TcpStream>>),
+}
+
+impl Connection {
+    /// Sends one message, framed for the transport; `scratch` is a reused buffer.
+    pub fn send(&mut self, msg: &[u8], scratch: &mut Vec<u8>) -> io::Result<()> {
+        match self {
+            Connection::Udp(s) => s.send(msg).map(|_| ()),
+            Connection::Tcp(s) => {
+                scratch.clear();
+                octet_counted(msg, scratch);
+                s.write_all(scratch)
+            }
+            Connection::Tls(s) => {
+                scratch.clear();
+                octet_counted(msg, scratch);
+                s.write_all(scratch)?;
+                s.flush()
+            }
+        }
+    }
+
+    /// True when the receiver closed the connection (or reset it) while we were idle:
+    /// checked before a write, so a receiver that restarted does not swallow a message
+    /// into a dead socket. A syslog receiver never sends application data.
+    pub fn peer_closed(&mut self) -> bool {
+        match self {
+            Connection::Udp(_) => false,
+            Connection::Tcp(s) => {
+                let mut b = [0u8; 1];
+                if s.set_nonblocking(true).is_err() {
+                    return true;
+                }
+                let r = s.peek(&mut b);
+                let closed = match r {
+                    Ok(0) => true,
+                    Ok(_) => false,
+                    Err(e) => e.kind() != io::ErrorKind::WouldBlock,
+                };
+                s.set_nonblocking(false).is_err() || closed
+            }
+            Connection::Tls(t) => {
+                if t.sock.set_nonblocking(true).is_err() {
+                    return true;
+                }
+                // Session tickets and alerts arrive here; read and process what is there.
+                let mut closed = loop {
+                    match t.conn.read_tls(&mut t.sock) {
+                        Ok(0) => break true,
+                        Ok(_) => {
+                            if t.conn.process_new_packets().is_err() {
+                                break true;
+                            }
+                        }
+                        Err(e) => break e.kind() != io::ErrorKind::WouldBlock,
+                    }
+                };
+                let mut sink = [0u8; 256];
+                // Plaintext from a syslog receiver is unexpected; drop it.
+                while let Ok(n) = t.conn.reader().read(&mut sink) {
+                    if n == 0 {
+                        closed = true;
+                        break;
+                    }
+                }
+                t.sock.set_nonblocking(false).is_err() || closed
+            }
+        }
+    }
+}
