@@ -1,20 +1,26 @@
 //! The bounded flow table of one worker.
 //!
-//! Flows are keyed by the symmetric 5-tuple plus VLAN ids. Every flow has one live
-//! entry in an expiry heap, at a deadline no later than its real one (last packet + the
-//! idle timeout of its state); the heap is checked lazily, so a packet only updates the
-//! flow in place, and touches the heap only when a close shortens the timeout. When the table is full, the flow closest to its idle deadline is
-//! evicted (counted in `flow.evicted`); a flow's records are emitted through the callback
-//! given to [`FlowTable::process`], [`FlowTable::expire`] and [`FlowTable::flush`].
+//! Flows are keyed by the symmetric 5-tuple plus VLAN ids. Storage is laid out for
+//! memory per flow (at most 256 bytes, everything included):
+//!
+//! * `slots`: every flow's `FlowEntry` in a slab (a freed slot is reused);
+//! * `index`: a hash table of slot numbers whose key is recomputed from the entry's
+//!   record, so the tuple is stored once;
+//! * `expiry`: an indexed binary heap of (deadline, slot), one entry per flow, ordered by
+//!   deadline then key. A flow's heap deadline is never later than its real one: a packet
+//!   updates the flow in place and touches the heap only when a close shortens the
+//!   timeout; an entry found early at the top is moved to the flow's real deadline.
+//!
+//! When the table is full, the flow closest to its idle deadline is evicted (counted in
+//! `flow.evicted`); a flow's records are emitted through the callback given to
+//! [`FlowTable::process`], [`FlowTable::expire`] and [`FlowTable::flush`].
 
 use super::{EndReason, Endpoint, FlowRecord, Outcome, Record};
 use crate::config::FlowSettings;
 use crate::decode::{tcp_flags, PacketMeta, Proto, VlanIds};
-use crate::hash::HashMap;
 use crate::time::{Timestamp, MICROS_PER_SEC};
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
-use std::hash::{Hash, Hasher};
+use hashbrown::HashTable;
+use std::hash::{BuildHasher, Hash, Hasher};
 use std::net::IpAddr;
 
 /// Limits and timeouts for one worker's table.
@@ -110,6 +116,26 @@ fn icmp_flow_type(proto: Proto, icmp_type: u16) -> u16 {
 }
 
 impl FlowKey {
+    /// The key of a flow's record: its first packet's key (see [`FlowKey::of`]).
+    fn of_record(r: &FlowRecord) -> Self {
+        let (cp, sp) = match r.proto {
+            Proto::Icmp | Proto::Icmpv6 => {
+                let t = icmp_flow_type(r.proto, r.client.port);
+                (t, t)
+            }
+            _ => (r.client.port, r.server.port),
+        };
+        let a = (r.client.ip, cp);
+        let b = (r.server.ip, sp);
+        let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+        FlowKey {
+            lo,
+            hi,
+            proto: r.proto.number(),
+            vlan: r.vlan,
+        }
+    }
+
     fn of(p: &PacketMeta) -> Self {
         let (sp, dp) = match p.proto {
             Proto::Icmp | Proto::Icmpv6 => {
@@ -143,9 +169,10 @@ enum TcpPhase {
 
 struct FlowEntry {
     record: FlowRecord,
-    /// The deadline of this flow's one live entry in the expiry heap; any other heap
-    /// entry for the key is stale and skipped.
+    /// The deadline of this flow's entry in the expiry heap.
     queued: Timestamp,
+    /// Where that entry is in the heap.
+    heap_pos: u32,
     phase: TcpPhase,
     fin_from_client: bool,
     fin_from_server: bool,
@@ -154,10 +181,14 @@ struct FlowEntry {
 /// The flows of one worker.
 pub struct FlowTable {
     cfg: FlowConfig,
-    flows: HashMap<FlowKey, FlowEntry>,
-    /// One entry per flow: (deadline as known when pushed, key). Stale entries are
-    /// re-pushed with the current deadline when they surface.
-    expiry: BinaryHeap<Reverse<(Timestamp, FlowKey)>>,
+    slots: Vec<Option<FlowEntry>>,
+    free: Vec<u32>,
+    /// Slot numbers, hashed by the key of the slot's record.
+    index: HashTable<u32>,
+    hasher: foldhash::fast::RandomState,
+    /// One (deadline, slot) per flow: a binary min-heap by (deadline, key).
+    expiry: Vec<(Timestamp, u32)>,
+    len: usize,
     counters: FlowCounters,
 }
 
@@ -182,21 +213,172 @@ fn flow_id(key: &FlowKey, start: Timestamp) -> u64 {
 
 impl FlowTable {
     pub fn new(cfg: FlowConfig) -> Self {
+        // Reserved, not touched: pages become resident only as flows arrive, and the
+        // vectors never reallocate (which would double them at the worst moment).
+        let cap = cfg.max_flows.min(u32::MAX as usize);
         FlowTable {
-            flows: crate::hash::map_with_capacity(cfg.max_flows.min(1 << 16)),
-            expiry: BinaryHeap::new(),
+            slots: Vec::with_capacity(cap),
+            free: Vec::new(),
+            index: HashTable::new(),
+            hasher: foldhash::fast::RandomState::default(),
+            expiry: Vec::with_capacity(cap),
+            len: 0,
             counters: FlowCounters::default(),
             cfg,
         }
     }
 
     pub fn len(&self) -> usize {
-        self.flows.len()
+        self.len
     }
 
     pub fn is_empty(&self) -> bool {
-        self.flows.is_empty()
+        self.len == 0
     }
+
+    // ---- storage: slab, index and heap ----------------------------------------------
+
+    fn entry(&self, slot: u32) -> Option<&FlowEntry> {
+        self.slots.get(slot as usize).and_then(Option::as_ref)
+    }
+
+    fn entry_mut(&mut self, slot: u32) -> Option<&mut FlowEntry> {
+        self.slots.get_mut(slot as usize).and_then(Option::as_mut)
+    }
+
+    fn key_of(&self, slot: u32) -> Option<FlowKey> {
+        self.entry(slot).map(|e| FlowKey::of_record(&e.record))
+    }
+
+    fn find(&self, key: &FlowKey) -> Option<u32> {
+        let slots = &self.slots;
+        self.index
+            .find(self.hasher.hash_one(key), |&s| {
+                slots
+                    .get(s as usize)
+                    .and_then(Option::as_ref)
+                    .is_some_and(|e| FlowKey::of_record(&e.record) == *key)
+            })
+            .copied()
+    }
+
+    /// Stores a new flow (its `queued` deadline set) and its heap entry.
+    fn insert(&mut self, key: &FlowKey, mut entry: FlowEntry) -> u32 {
+        let slot = match self.free.pop() {
+            Some(s) => s,
+            None => {
+                self.slots.push(None);
+                (self.slots.len() - 1) as u32
+            }
+        };
+        entry.heap_pos = self.expiry.len() as u32;
+        let deadline = entry.queued;
+        if let Some(s) = self.slots.get_mut(slot as usize) {
+            *s = Some(entry);
+        }
+        let (hasher, slots) = (&self.hasher, &self.slots);
+        self.index.insert_unique(hasher.hash_one(key), slot, |&s| {
+            slots
+                .get(s as usize)
+                .and_then(Option::as_ref)
+                .map_or(0, |e| hasher.hash_one(FlowKey::of_record(&e.record)))
+        });
+        self.expiry.push((deadline, slot));
+        self.sift_up(self.expiry.len() - 1);
+        self.len += 1;
+        slot
+    }
+
+    /// Takes a flow out of the slab, the index and the heap.
+    fn remove(&mut self, slot: u32) -> Option<FlowEntry> {
+        let key = self.key_of(slot)?;
+        if let Ok(found) = self
+            .index
+            .find_entry(self.hasher.hash_one(key), |&s| s == slot)
+        {
+            found.remove();
+        }
+        let e = self.slots.get_mut(slot as usize)?.take()?;
+        self.free.push(slot);
+        self.len -= 1;
+        let pos = e.heap_pos as usize;
+        if pos < self.expiry.len() {
+            self.expiry.swap_remove(pos);
+            if pos < self.expiry.len() {
+                self.set_pos(pos);
+                self.sift_down(pos);
+                self.sift_up(pos);
+            }
+        }
+        Some(e)
+    }
+
+    /// Heap order: deadline, then key (ties break the same way on every run).
+    fn before(&self, a: usize, b: usize) -> bool {
+        match (self.expiry.get(a), self.expiry.get(b)) {
+            (Some(&(da, sa)), Some(&(db, sb))) => {
+                da < db || (da == db && self.key_of(sa) < self.key_of(sb))
+            }
+            _ => false,
+        }
+    }
+
+    fn set_pos(&mut self, pos: usize) {
+        if let Some(&(_, slot)) = self.expiry.get(pos) {
+            if let Some(e) = self.entry_mut(slot) {
+                e.heap_pos = pos as u32;
+            }
+        }
+    }
+
+    fn sift_up(&mut self, mut pos: usize) {
+        while pos > 0 {
+            let parent = (pos - 1) / 2;
+            if !self.before(pos, parent) {
+                break;
+            }
+            self.expiry.swap(pos, parent);
+            self.set_pos(pos);
+            self.set_pos(parent);
+            pos = parent;
+        }
+    }
+
+    fn sift_down(&mut self, mut pos: usize) {
+        loop {
+            let (l, r) = (2 * pos + 1, 2 * pos + 2);
+            let mut least = pos;
+            if self.before(l, least) {
+                least = l;
+            }
+            if self.before(r, least) {
+                least = r;
+            }
+            if least == pos {
+                break;
+            }
+            self.expiry.swap(pos, least);
+            self.set_pos(pos);
+            self.set_pos(least);
+            pos = least;
+        }
+    }
+
+    /// Moves a flow's heap entry to `deadline` (earlier or later).
+    fn requeue(&mut self, slot: u32, deadline: Timestamp) {
+        let Some(e) = self.entry_mut(slot) else {
+            return;
+        };
+        e.queued = deadline;
+        let pos = e.heap_pos as usize;
+        if let Some(h) = self.expiry.get_mut(pos) {
+            h.0 = deadline;
+        }
+        self.sift_up(pos);
+        self.sift_down(pos);
+    }
+
+    // ---- flow logic ------------------------------------------------------------------
 
     fn timeout(&self, e: &FlowEntry) -> u64 {
         match e.record.proto {
@@ -222,28 +404,33 @@ impl FlowTable {
             && p.tcp_flags & (tcp_flags::SYN | tcp_flags::ACK) == tcp_flags::SYN;
 
         // A new SYN on a closed flow is a new connection reusing the tuple.
+        let mut slot = self.find(&key);
         if is_syn {
-            if let Some(e) = self.flows.get(&key) {
-                if e.phase == TcpPhase::Closed {
-                    self.end(&key, EndReason::Active, emit);
+            if let Some(s) = slot {
+                if self.entry(s).is_some_and(|e| e.phase == TcpPhase::Closed) {
+                    self.end(s, EndReason::Active, emit);
+                    slot = None;
                 }
             }
         }
 
-        if !self.flows.contains_key(&key) {
-            if self.flows.len() >= self.cfg.max_flows {
-                self.evict_one(emit);
+        let slot = match slot {
+            Some(s) => s,
+            None => {
+                if self.len >= self.cfg.max_flows {
+                    self.evict_one(emit);
+                }
+                let mut entry = self.new_entry(&key, p);
+                entry.queued = self.deadline(&entry);
+                emit(Record::ConnStart(&entry.record));
+                let s = self.insert(&key, entry);
+                self.counters.active_max = self.counters.active_max.max(self.len as u64);
+                s
             }
-            let mut entry = self.new_entry(&key, p);
-            entry.queued = self.deadline(&entry);
-            self.expiry.push(Reverse((entry.queued, key)));
-            emit(Record::ConnStart(&entry.record));
-            self.flows.insert(key, entry);
-            self.compact_expiry();
-            self.counters.active_max = self.counters.active_max.max(self.flows.len() as u64);
-        }
+        };
 
-        let Some(e) = self.flows.get_mut(&key) else {
+        let (tcp_closed_timeout, mut requeue) = (self.cfg.tcp_closed_timeout, None);
+        let Some(e) = self.entry_mut(slot) else {
             // Unreachable: inserted above. Return a reference that names nothing.
             return FlowRef {
                 flow_id: 0,
@@ -330,12 +517,11 @@ impl FlowTable {
             .record
             .last
             .saturating_add(match (e.record.proto, e.phase) {
-                (Proto::Tcp, TcpPhase::Closed) => self.cfg.tcp_closed_timeout,
+                (Proto::Tcp, TcpPhase::Closed) => tcp_closed_timeout,
                 _ => u64::MAX,
             });
         if deadline < e.queued {
-            e.queued = deadline;
-            self.expiry.push(Reverse((deadline, key)));
+            requeue = Some(deadline);
         }
         let r = &e.record;
         let flow = FlowRef {
@@ -346,6 +532,9 @@ impl FlowTable {
         };
         if decided {
             emit(Record::Handshake(&e.record));
+        }
+        if let Some(d) = requeue {
+            self.requeue(slot, d);
         }
         flow
     }
@@ -398,6 +587,7 @@ impl FlowTable {
                 end: EndReason::Active,
             },
             queued: Timestamp::ZERO,
+            heap_pos: 0,
             phase,
             fin_from_client: false,
             fin_from_server: false,
@@ -406,8 +596,8 @@ impl FlowTable {
 
     /// Removes a flow and emits its FlowEnd. `reason` overrides the recorded one unless it
     /// is `Active` (which keeps what FIN/RST set, or `Timeout`).
-    fn end(&mut self, key: &FlowKey, reason: EndReason, emit: &mut dyn FnMut(Record<'_>)) {
-        let Some(mut e) = self.flows.remove(key) else {
+    fn end(&mut self, slot: u32, reason: EndReason, emit: &mut dyn FnMut(Record<'_>)) {
+        let Some(mut e) = self.remove(slot) else {
             return;
         };
         let r = &mut e.record;
@@ -434,86 +624,55 @@ impl FlowTable {
         emit(Record::FlowEnd(&e.record));
     }
 
-    /// A reused tuple leaves its old heap entry behind; rebuild the heap if such stale
-    /// entries ever outnumber the flows, so the heap stays bounded by the table.
-    fn compact_expiry(&mut self) {
-        if self.expiry.len() > 2 * self.flows.len() + 64 {
-            let entries: Vec<_> = self
-                .flows
-                .iter()
-                .map(|(k, e)| Reverse((e.queued, *k)))
-                .collect();
-            self.expiry = BinaryHeap::from(entries);
-        }
-    }
-
-    /// A popped heap entry: `None` if stale (no flow, or not the flow's live entry);
-    /// otherwise the flow's real deadline, re-queued when later than the entry's.
-    fn requeue_if_early(&mut self, pushed: Timestamp, key: &FlowKey) -> Option<Timestamp> {
-        let timeout = {
-            let e = self.flows.get(key)?;
-            if e.queued != pushed {
+    /// The heap's top flow, if its deadline is due by `now`: early entries (the flow saw
+    /// packets since its entry was placed) are first moved to the flow's real deadline.
+    fn pop_due(&mut self, now: Timestamp) -> Option<u32> {
+        loop {
+            let &(queued, slot) = self.expiry.first()?;
+            if queued > now {
                 return None;
             }
-            self.timeout(e)
-        };
-        let e = self.flows.get_mut(key)?;
-        let actual = e.record.last.saturating_add(timeout);
-        if actual > pushed {
-            e.queued = actual;
-            self.expiry.push(Reverse((actual, *key)));
+            let actual = self.entry(slot).map(|e| self.deadline(e))?;
+            if actual <= queued {
+                return Some(slot);
+            }
+            self.requeue(slot, actual);
         }
-        Some(actual)
     }
 
-    /// Evicts the flow closest to its idle deadline. Every flow has one heap entry whose
-    /// deadline is at most its current one, so the first entry that is current is the
-    /// true minimum.
+    /// Evicts the flow closest to its idle deadline.
     fn evict_one(&mut self, emit: &mut dyn FnMut(Record<'_>)) {
-        while let Some(Reverse((pushed, key))) = self.expiry.pop() {
-            let Some(actual) = self.requeue_if_early(pushed, &key) else {
-                continue;
-            };
-            if actual > pushed {
-                continue;
-            }
-            self.end(&key, EndReason::Evicted, emit);
-            return;
+        if let Some(slot) = self.pop_due(Timestamp::from_micros(u64::MAX)) {
+            self.end(slot, EndReason::Evicted, emit);
         }
     }
 
     /// Ends every flow idle past its timeout at packet time `now`.
     pub fn expire(&mut self, now: Timestamp, emit: &mut dyn FnMut(Record<'_>)) {
-        while let Some(Reverse((pushed, key))) = self.expiry.peek().copied() {
-            if pushed > now {
-                break;
-            }
-            self.expiry.pop();
-            let Some(actual) = self.requeue_if_early(pushed, &key) else {
-                continue;
-            };
-            if actual <= now {
-                self.end(&key, EndReason::Active, emit);
-            }
+        while let Some(slot) = self.pop_due(now) {
+            self.end(slot, EndReason::Active, emit);
         }
     }
 
-    /// End of input or shutdown: ends every flow, in deadline order.
+    /// End of input or shutdown: ends every flow, in start order.
     pub fn flush(&mut self, emit: &mut dyn FnMut(Record<'_>)) {
-        let mut keys: Vec<(Timestamp, FlowKey)> = self
-            .flows
+        let mut order: Vec<(Timestamp, FlowKey, u32)> = self
+            .slots
             .iter()
-            .map(|(k, e)| (e.record.start, *k))
+            .enumerate()
+            .filter_map(|(i, e)| {
+                e.as_ref()
+                    .map(|e| (e.record.start, FlowKey::of_record(&e.record), i as u32))
+            })
             .collect();
-        keys.sort_unstable();
-        for (_, k) in keys {
+        order.sort_unstable();
+        for (_, _, slot) in order {
             // A flow already closed by FIN/RST keeps that reason.
             let closed = self
-                .flows
-                .get(&k)
+                .entry(slot)
                 .is_some_and(|e| e.phase == TcpPhase::Closed);
             self.end(
-                &k,
+                slot,
                 if closed {
                     EndReason::Active
                 } else {
@@ -522,12 +681,11 @@ impl FlowTable {
                 emit,
             );
         }
-        self.expiry.clear();
     }
 
     pub fn counters(&self) -> FlowCounters {
         let mut c = self.counters.clone();
-        c.active = self.flows.len() as u64;
+        c.active = self.len as u64;
         c
     }
 }
@@ -536,6 +694,17 @@ impl FlowTable {
 mod tests {
     use super::*;
     use crate::decode::VlanIds;
+
+    /// The table's own cost per flow: the slab entry, the heap entry and the index's
+    /// slot number with its control byte at the worst load (just over half full after a
+    /// doubling). The replay benchmark measures the whole process (README).
+    #[test]
+    fn a_tracked_flow_costs_the_table_under_256_bytes() {
+        let slab = std::mem::size_of::<Option<FlowEntry>>();
+        let heap = std::mem::size_of::<(Timestamp, u32)>();
+        let index = (std::mem::size_of::<u32>() + 1) * 8 / 7 * 2;
+        assert!(slab + heap + index <= 256, "{slab} + {heap} + {index}");
+    }
 
     fn cfg(max: usize) -> FlowConfig {
         FlowConfig {
