@@ -28,7 +28,6 @@ use super::Severity;
 use crate::hash::HashMap;
 use crate::time::{Micros, Timestamp, MICROS_PER_SEC};
 use serde::Deserialize;
-use std::collections::BTreeMap;
 use std::hash::Hash;
 
 pub const SID_BEACON_SEED_RATE: u32 = 9_101_001;
@@ -122,34 +121,48 @@ pub fn invalid(key: &str, message: &str) -> crate::config::ConfigError {
 /// A bounded map that forgets its least recently touched entry when full.
 ///
 /// Every per-key table of a detector is one of these, so memory is bounded by config
-/// whatever the traffic; evictions are counted for the `stats` event.
+/// whatever the traffic; evictions are counted for the `stats` event. Entries live in a
+/// slab linked in recency order (least recent first), so a touch or an eviction is O(1)
+/// and allocates nothing once the map is full: the evicted entry's node is reused.
 #[derive(Debug)]
 pub struct LruMap<K, V> {
-    map: HashMap<K, (V, u64)>,
-    /// Touch sequence number -> key; the first entry is the least recently touched.
-    order: BTreeMap<u64, K>,
-    seq: u64,
+    index: HashMap<K, u32>,
+    nodes: Vec<LruNode<K, V>>,
+    /// Least and most recently touched node (`NIL` when empty).
+    head: u32,
+    tail: u32,
     cap: usize,
     evicted: u64,
 }
 
+#[derive(Debug)]
+struct LruNode<K, V> {
+    key: K,
+    value: V,
+    prev: u32,
+    next: u32,
+}
+
+const NIL: u32 = u32::MAX;
+
 impl<K: Hash + Eq + Clone, V> LruMap<K, V> {
     pub fn new(cap: usize) -> Self {
         LruMap {
-            map: HashMap::default(),
-            order: BTreeMap::new(),
-            seq: 0,
-            cap: cap.max(1),
+            index: HashMap::default(),
+            nodes: Vec::new(),
+            head: NIL,
+            tail: NIL,
+            cap: cap.clamp(1, NIL as usize - 1),
             evicted: 0,
         }
     }
 
     pub fn len(&self) -> usize {
-        self.map.len()
+        self.nodes.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
+        self.nodes.is_empty()
     }
 
     /// Entries pushed out because the map was full.
@@ -158,40 +171,101 @@ impl<K: Hash + Eq + Clone, V> LruMap<K, V> {
     }
 
     pub fn get(&self, key: &K) -> Option<&V> {
-        self.map.get(key).map(|(v, _)| v)
+        let i = *self.index.get(key)?;
+        self.nodes.get(i as usize).map(|n| &n.value)
     }
 
     /// The entry for `key`, created with `make` when absent, marked most recently used.
     pub fn entry(&mut self, key: K, make: impl FnOnce() -> V) -> &mut V {
-        self.seq += 1;
-        let seq = self.seq;
-        if !self.map.contains_key(&key) && self.map.len() >= self.cap {
-            if let Some((_, old)) = self.order.pop_first() {
-                self.map.remove(&old);
-                self.evicted += 1;
+        let i = match self.index.get(&key) {
+            Some(&i) => {
+                self.unlink(i);
+                i
             }
+            None if self.nodes.len() >= self.cap && self.head != NIL => {
+                // Full: the least recently touched entry gives up its node.
+                let i = self.head;
+                self.unlink(i);
+                if let Some(n) = self.nodes.get_mut(i as usize) {
+                    let old = std::mem::replace(&mut n.key, key.clone());
+                    n.value = make();
+                    self.index.remove(&old);
+                }
+                self.index.insert(key, i);
+                self.evicted += 1;
+                i
+            }
+            None => {
+                let i = self.nodes.len() as u32;
+                self.nodes.push(LruNode {
+                    key: key.clone(),
+                    value: make(),
+                    prev: NIL,
+                    next: NIL,
+                });
+                self.index.insert(key, i);
+                i
+            }
+        };
+        self.push_back(i);
+        match self.nodes.get_mut(i as usize) {
+            Some(n) => &mut n.value,
+            // `i` was found in the index, reused or pushed just above: always a node.
+            None => unreachable!("LruMap node {i} missing"),
         }
-        self.order.insert(seq, key.clone());
-        let slot = self.map.entry(key).or_insert_with(|| (make(), seq));
-        if slot.1 != seq {
-            self.order.remove(&slot.1);
-            slot.1 = seq;
+    }
+
+    fn set_next(&mut self, i: u32, next: u32) {
+        match self.nodes.get_mut(i as usize) {
+            Some(n) => n.next = next,
+            None => self.head = next,
         }
-        &mut slot.0
+    }
+
+    fn set_prev(&mut self, i: u32, prev: u32) {
+        match self.nodes.get_mut(i as usize) {
+            Some(n) => n.prev = prev,
+            None => self.tail = prev,
+        }
+    }
+
+    fn unlink(&mut self, i: u32) {
+        let Some(&LruNode { prev, next, .. }) = self.nodes.get(i as usize) else {
+            return;
+        };
+        self.set_next(prev, next);
+        self.set_prev(next, prev);
+    }
+
+    fn push_back(&mut self, i: u32) {
+        let tail = self.tail;
+        if let Some(n) = self.nodes.get_mut(i as usize) {
+            n.prev = tail;
+            n.next = NIL;
+        }
+        self.set_next(tail, i);
+        self.tail = i;
     }
 
     /// Touches nothing.
     pub fn get_mut(&mut self, key: &K) -> Option<&mut V> {
-        self.map.get_mut(key).map(|(v, _)| v)
+        let i = *self.index.get(key)?;
+        self.nodes.get_mut(i as usize).map(|n| &mut n.value)
     }
 
     pub fn iter_mut(&mut self) -> impl Iterator<Item = (&K, &mut V)> {
-        self.map.iter_mut().map(|(k, (v, _))| (k, v))
+        self.nodes.iter_mut().map(|n| (&n.key, &mut n.value))
     }
 
     /// Keys in least-recently-used order, for deterministic iteration.
     pub fn keys_in_order(&self) -> Vec<K> {
-        self.order.values().cloned().collect()
+        let mut out = Vec::with_capacity(self.nodes.len());
+        let mut i = self.head;
+        while let Some(n) = self.nodes.get(i as usize) {
+            out.push(n.key.clone());
+            i = n.next;
+        }
+        out
     }
 }
 
@@ -332,6 +406,33 @@ mod tests {
         assert!(d.would_raise(&"k", t(1), Severity::High));
         assert!(d.should_raise("k", t(1), Severity::High));
         assert!(!d.should_raise("k", t(2), Severity::High));
+    }
+
+    proptest::proptest! {
+        /// The linked slab behaves like the obvious model: a list in recency order that
+        /// drops its front when a new key arrives at capacity.
+        #[test]
+        fn lru_map_matches_a_recency_list_model(
+            cap in 1usize..6,
+            keys in proptest::collection::vec(0u8..10, 0..200),
+        ) {
+            let mut m = LruMap::new(cap);
+            let mut model: Vec<u8> = Vec::new();
+            let mut evicted = 0;
+            for k in keys {
+                *m.entry(k, || 0u32) += 1;
+                if let Some(pos) = model.iter().position(|&x| x == k) {
+                    model.remove(pos);
+                } else if model.len() == cap {
+                    model.remove(0);
+                    evicted += 1;
+                }
+                model.push(k);
+                proptest::prop_assert_eq!(m.keys_in_order(), model.clone());
+                proptest::prop_assert_eq!(m.evicted(), evicted);
+                proptest::prop_assert_eq!(m.len(), model.len());
+            }
+        }
     }
 
     #[test]

@@ -136,6 +136,21 @@ impl FlowKey {
         }
     }
 
+    /// The index's hash: the same fields as integers, a few multiplies with foldhash
+    /// (the derived `Hash`, which [`flow_id`] keeps using so ids stay stable, feeds the
+    /// enum tags and address bytes one write at a time).
+    fn index_hash(&self, h: &foldhash::fast::RandomState) -> u64 {
+        let bits = |ip: IpAddr| match ip {
+            IpAddr::V4(a) => u128::from(u32::from(a)),
+            IpAddr::V6(a) => u128::from(a),
+        };
+        let ports = u64::from(self.lo.1)
+            | u64::from(self.hi.1) << 16
+            | u64::from(self.proto) << 32
+            | u64::from(self.vlan.0[0]) << 40;
+        h.hash_one((bits(self.lo.0), bits(self.hi.0), ports, self.vlan.0[1]))
+    }
+
     fn of(p: &PacketMeta) -> Self {
         let (sp, dp) = match p.proto {
             Proto::Icmp | Proto::Icmpv6 => {
@@ -253,7 +268,7 @@ impl FlowTable {
     fn find(&self, key: &FlowKey) -> Option<u32> {
         let slots = &self.slots;
         self.index
-            .find(self.hasher.hash_one(key), |&s| {
+            .find(key.index_hash(&self.hasher), |&s| {
                 slots
                     .get(s as usize)
                     .and_then(Option::as_ref)
@@ -277,12 +292,13 @@ impl FlowTable {
             *s = Some(entry);
         }
         let (hasher, slots) = (&self.hasher, &self.slots);
-        self.index.insert_unique(hasher.hash_one(key), slot, |&s| {
-            slots
-                .get(s as usize)
-                .and_then(Option::as_ref)
-                .map_or(0, |e| hasher.hash_one(FlowKey::of_record(&e.record)))
-        });
+        self.index
+            .insert_unique(key.index_hash(hasher), slot, |&s| {
+                slots
+                    .get(s as usize)
+                    .and_then(Option::as_ref)
+                    .map_or(0, |e| FlowKey::of_record(&e.record).index_hash(hasher))
+            });
         self.expiry.push((deadline, slot));
         self.sift_up(self.expiry.len() - 1);
         self.len += 1;
@@ -294,7 +310,7 @@ impl FlowTable {
         let key = self.key_of(slot)?;
         if let Ok(found) = self
             .index
-            .find_entry(self.hasher.hash_one(key), |&s| s == slot)
+            .find_entry(key.index_hash(&self.hasher), |&s| s == slot)
         {
             found.remove();
         }
