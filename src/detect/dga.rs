@@ -202,12 +202,9 @@ pub fn name_text(name: &crate::decode::dns::DnsName) -> String {
 }
 
 /// Whether `name` is one the DNS detectors judge: not allowlisted, more than one label.
+/// `allowlist` holds lower-case suffixes (the detectors lower-case it once, at start).
 pub fn judged(name: &str, allowlist: &[String]) -> bool {
-    !name.is_empty()
-        && name.contains('.')
-        && !allowlist
-            .iter()
-            .any(|s| under_suffix(name, &s.to_ascii_lowercase()))
+    !name.is_empty() && name.contains('.') && !allowlist.iter().any(|s| under_suffix(name, s))
 }
 
 #[derive(Debug)]
