@@ -1,11 +1,17 @@
-//! Per-stage costs over the bundled captures' packets: decode, flow table, DNS parse,
-//! EVE flow serialization. Run with `cargo bench --bench pipeline`.
+//! Per-stage costs: decode, flow table, DNS parse and EVE flow serialization over the
+//! bundled captures' packets; then each detector's cost per record and EVE dns/alert
+//! serialization over the records of a generated office mix (`pcapgen::bench`).
+//! Run with `cargo bench --bench pipeline`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use botsense::config::Config;
 use botsense::decode::{decode_packet, dns, DecodeCounters, LinkType, PacketMeta};
-use botsense::flow::{FlowConfig, FlowTable, Record};
-use botsense::output::eve::{write_flow, EveOptions};
+use botsense::detect::{DetectContext, DetectorSet};
+use botsense::flow::{
+    DnsTracker, DnsTrackerConfig, DnsTransaction, FlowConfig, FlowRecord, FlowTable, Record,
+};
+use botsense::output::eve::{write_alert, write_dns, write_flow, EveOptions};
 use botsense::pcapgen::bundled;
 use botsense::time::Timestamp;
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
@@ -107,5 +113,144 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench);
+/// A record the flow layer emitted, owned so it can be replayed into detectors.
+enum Owned {
+    ConnStart(FlowRecord),
+    Handshake(FlowRecord),
+    FlowEnd(FlowRecord),
+    Dns(DnsTransaction),
+}
+
+impl Owned {
+    fn of(r: Record<'_>) -> Owned {
+        match r {
+            Record::ConnStart(f) => Owned::ConnStart(f.clone()),
+            Record::Handshake(f) => Owned::Handshake(f.clone()),
+            Record::FlowEnd(f) => Owned::FlowEnd(f.clone()),
+            Record::Dns(d) => Owned::Dns(d.clone()),
+        }
+    }
+
+    fn record(&self) -> Record<'_> {
+        match self {
+            Owned::ConnStart(f) => Record::ConnStart(f),
+            Owned::Handshake(f) => Record::Handshake(f),
+            Owned::FlowEnd(f) => Record::FlowEnd(f),
+            Owned::Dns(d) => Record::Dns(d),
+        }
+    }
+}
+
+/// The records of a 60 000-packet office mix, in the order one worker sees them.
+fn mix_records(config: &Config) -> Vec<Owned> {
+    let mut file = Vec::new();
+    botsense::pcapgen::bench::write_mix(&mut file, 60_000).unwrap();
+    let offsets = botsense::pcapgen::writer::pcap_record_offsets(&file);
+    let mut counters = DecodeCounters::default();
+    let mut flows = FlowTable::new(FlowConfig::for_worker(&config.flow, 1));
+    let mut dns = DnsTracker::new(DnsTrackerConfig {
+        max_pending: config.dns.max_pending,
+        timeout: config.dns.transaction_timeout_s * 1_000_000,
+        limits: dns::DnsLimits::default(),
+    });
+    let mut out = Vec::new();
+    for (hdr, data, len) in offsets {
+        let h = &file[hdr..hdr + 16];
+        let secs = u32::from_le_bytes(h[0..4].try_into().unwrap());
+        let micros = u32::from_le_bytes(h[4..8].try_into().unwrap());
+        let ts = Timestamp::from_secs_micros(u64::from(secs), micros);
+        let frame = &file[data..data + len];
+        let Some(m) = decode_packet(LinkType::Ethernet, ts, frame, len as u32, &mut counters)
+        else {
+            continue;
+        };
+        flows.expire(ts, &mut |r| out.push(Owned::of(r)));
+        let flow = flows.process(&m, &mut |r| out.push(Owned::of(r)));
+        dns.on_packet(&m, &flow, &mut |d| out.push(Owned::Dns(d.clone())));
+    }
+    flows.flush(&mut |r| out.push(Owned::of(r)));
+    dns.flush(&mut |d| out.push(Owned::Dns(d.clone())));
+    out
+}
+
+fn bench_detectors(c: &mut Criterion) {
+    let config = Config::from_raw(Default::default(), Default::default()).unwrap();
+    let records = mix_records(&config);
+    let home = config.home_net.clone();
+    let names: Vec<&'static str> = DetectorSet::from_config(&config).names().collect();
+    let mut g = c.benchmark_group("detector");
+    g.throughput(Throughput::Elements(records.len() as u64));
+    for name in names {
+        // A set with only this detector enabled.
+        let mut text = String::new();
+        for other in DetectorSet::from_config(&config)
+            .names()
+            .filter(|n| *n != name)
+        {
+            text.push_str(&format!("[detect.{other}]\nenabled = false\n"));
+        }
+        let raw = botsense::config::RawConfig::from_toml(std::path::Path::new("bench.toml"), &text)
+            .unwrap();
+        let only = Config::from_raw(raw, Default::default()).unwrap();
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                let mut set = DetectorSet::from_config(&only);
+                let mut alerts = Vec::new();
+                let mut ctx = DetectContext {
+                    home: &home,
+                    alerts: &mut alerts,
+                };
+                for r in &records {
+                    set.on_record(&r.record(), &mut ctx);
+                }
+                black_box(alerts.len())
+            })
+        });
+    }
+    g.finish();
+
+    let o = EveOptions::default();
+    let dns_records: Vec<&DnsTransaction> = records
+        .iter()
+        .filter_map(|r| match r {
+            Owned::Dns(d) => Some(d),
+            _ => None,
+        })
+        .collect();
+    let mut alerts = Vec::new();
+    let mut set = DetectorSet::from_config(&config);
+    let mut ctx = DetectContext {
+        home: &home,
+        alerts: &mut alerts,
+    };
+    for r in &records {
+        set.on_record(&r.record(), &mut ctx);
+    }
+    let mut g = c.benchmark_group("eve");
+    g.throughput(Throughput::Elements(dns_records.len() as u64));
+    g.bench_function("dns_line", |b| {
+        let mut buf = Vec::with_capacity(1024);
+        b.iter(|| {
+            for d in &dns_records {
+                buf.clear();
+                write_dns(&mut buf, d, &o);
+                black_box(buf.len());
+            }
+        })
+    });
+    g.throughput(Throughput::Elements(alerts.len() as u64));
+    g.bench_function("alert_line", |b| {
+        let mut buf = Vec::with_capacity(4096);
+        b.iter(|| {
+            for a in &alerts {
+                buf.clear();
+                write_alert(&mut buf, a, &o);
+                black_box(buf.len());
+            }
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench, bench_detectors);
 criterion_main!(benches);
