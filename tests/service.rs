@@ -147,13 +147,6 @@ fn wait_for_lines(path: &Path, n: usize, child: &mut Child) {
     panic!("{} never reached {n} lines", path.display());
 }
 
-fn stats_events(text: &str) -> usize {
-    text.lines()
-        .map(|l| serde_json::from_str::<Value>(l).unwrap())
-        .filter(|e| e["event_type"] == "stats")
-        .count()
-}
-
 #[test]
 fn sighup_reopens_the_log_and_every_line_lands_in_exactly_one_file() {
     let dir = tempfile::tempdir().unwrap();
