@@ -86,6 +86,15 @@ fn assert_skips(run: &Run, expected: &[(&str, u64)]) {
     );
 }
 
+/// Writes `frames` (1 ms apart) as an Ethernet pcap named `name` and replays it.
+fn replay_ethernet(name: &str, frames: Vec<Vec<u8>>) -> Run {
+    Case::new(
+        name,
+        &pcap(LinkType::ETHERNET, &packets(LinkType::ETHERNET, frames)),
+    )
+    .replay()
+}
+
 fn pcap(link: LinkType, packets: &[Packet]) -> Vec<u8> {
     writer::write_pcap(
         Vec::new(),
@@ -173,14 +182,20 @@ fn record_longer_than_the_file_snaplen_is_read_as_captured() {
     assert_eq!(run.of_type("dns").len(), 1, "{}", run.eve_text);
 }
 
-#[test]
-fn record_length_beyond_the_end_of_the_file_stops_there_with_a_warning() {
+/// A pcap with one good DNS query, then a record header claiming `caplen` bytes followed
+/// by only `held` bytes.
+fn good_then_record_claiming(caplen: u32, held: usize) -> Vec<u8> {
     let good = good_dns_frame(1);
     let mut f = pcap(LinkType::ETHERNET, &packets(LinkType::ETHERNET, vec![good]));
+    f.extend_from_slice(&record_header(1_795_341_601, 0, caplen, caplen));
+    f.extend_from_slice(&vec![0xab; held]);
+    f
+}
+
+#[test]
+fn record_length_beyond_the_end_of_the_file_stops_there_with_a_warning() {
     // A second record that claims 1000 bytes, of which the file holds 10.
-    f.extend_from_slice(&record_header(1_795_341_601, 0, 1000, 1000));
-    f.extend_from_slice(&[0xab; 10]);
-    let run = Case::new("beyond-file.pcap", &f).replay();
+    let run = Case::new("beyond-file.pcap", &good_then_record_claiming(1000, 10)).replay();
     assert!(run.stderr().contains("byte offset"), "{}", run.stderr());
     assert_eq!(run.counter("botsense.stats.capture.file_errors"), 1);
     assert_eq!(run.counter("stats.decoder.pkts"), 1);
@@ -189,11 +204,8 @@ fn record_length_beyond_the_end_of_the_file_stops_there_with_a_warning() {
 
 #[test]
 fn record_length_beyond_any_snaplen_is_counted_oversized() {
-    let good = good_dns_frame(1);
-    let mut f = pcap(LinkType::ETHERNET, &packets(LinkType::ETHERNET, vec![good]));
     // 0x7fff_ffff bytes claimed: corrupt, never buffered.
-    f.extend_from_slice(&record_header(1_795_341_601, 0, 0x7fff_ffff, 0x7fff_ffff));
-    f.extend_from_slice(&[0xab; 4096]);
+    let f = good_then_record_claiming(0x7fff_ffff, 4096);
     let run = Case::new("huge-record.pcap", &f).replay();
     assert_eq!(run.counter("botsense.stats.capture.oversized"), 1);
     assert_eq!(run.counter("botsense.stats.capture.file_errors"), 1);
@@ -293,11 +305,7 @@ fn ipv6_headers_truncated_at_every_layer_are_counted_by_layer() {
         (14 + 48 + 12, "tcp.pkt_too_small"),
     ];
     let frames = cuts.iter().map(|&(cut, _)| full[..cut].to_vec()).collect();
-    let run = Case::new(
-        "cut-v6.pcap",
-        &pcap(LinkType::ETHERNET, &packets(LinkType::ETHERNET, frames)),
-    )
-    .replay();
+    let run = replay_ethernet("cut-v6.pcap", frames);
     let expected: Vec<(&str, u64)> = cuts.iter().map(|&(_, r)| (r, 1)).collect();
     assert_skips(&run, &expected);
 }
@@ -340,11 +348,7 @@ fn ipv4_with_bogus_ihl_or_total_length_is_counted() {
         // Version 6 behind an IPv4 ethertype.
         bogus(&|ip| ip[0] = 0x65),
     ];
-    let run = Case::new(
-        "bogus-ipv4.pcap",
-        &pcap(LinkType::ETHERNET, &packets(LinkType::ETHERNET, frames)),
-    )
-    .replay();
+    let run = replay_ethernet("bogus-ipv4.pcap", frames);
     assert_skips(
         &run,
         &[
@@ -360,14 +364,7 @@ fn ipv4_with_bogus_ihl_or_total_length_is_counted() {
     let mut long = good.clone();
     long[2..4].copy_from_slice(&1400u16.to_be_bytes());
     set_ipv4_checksum(&mut long);
-    let run = Case::new(
-        "long-ipv4.pcap",
-        &pcap(
-            LinkType::ETHERNET,
-            &packets(LinkType::ETHERNET, vec![eth(&[], ethertype::IPV4, &long)]),
-        ),
-    )
-    .replay();
+    let run = replay_ethernet("long-ipv4.pcap", vec![eth(&[], ethertype::IPV4, &long)]);
     assert_eq!(run.of_type("flow").len(), 1, "{}", run.eve_text);
 }
 
@@ -411,11 +408,7 @@ fn ipv6_extension_header_chains_long_looping_or_jumbo_are_bounded() {
         .iter()
         .map(|ip| eth(&[], ethertype::IPV6, ip))
         .collect();
-    let run = Case::new(
-        "ipv6-chains.pcap",
-        &pcap(LinkType::ETHERNET, &packets(LinkType::ETHERNET, frames)),
-    )
-    .replay();
+    let run = replay_ethernet("ipv6-chains.pcap", frames);
     assert_skips(
         &run,
         &[("ip.exthdr_chain_too_long", 2), ("ipv6.trunc_exthdr", 1)],
@@ -469,11 +462,7 @@ fn dns_names_that_loop_point_forward_or_overflow_are_counted() {
             eth(&[], ethertype::IPV4, &udp4(&msg, 41000 + i as u16))
         })
         .collect();
-    let run = Case::new(
-        "dns-names.pcap",
-        &pcap(LinkType::ETHERNET, &packets(LinkType::ETHERNET, frames)),
-    )
-    .replay();
+    let run = replay_ethernet("dns-names.pcap", frames);
     for reason in [
         "dns.label_too_long",
         "dns.name_too_long",
@@ -656,14 +645,7 @@ fn ipv4_options_running_past_the_header_do_not_hide_the_flow() {
     )
     .unwrap();
     let ip = build::ipv4(CLIENT.into(), SERVER.into(), ipproto::UDP, &spec, &udp).unwrap();
-    let run = Case::new(
-        "bad-option.pcap",
-        &pcap(
-            LinkType::ETHERNET,
-            &packets(LinkType::ETHERNET, vec![eth(&[], ethertype::IPV4, &ip)]),
-        ),
-    )
-    .replay();
+    let run = replay_ethernet("bad-option.pcap", vec![eth(&[], ethertype::IPV4, &ip)]);
     // Options are not parsed: the header length is what counts.
     assert_skips(&run, &[]);
     assert_eq!(run.of_type("dns").len(), 1, "{}", run.eve_text);
