@@ -20,6 +20,11 @@ pub const MICROS_PER_SEC: u64 = 1_000_000;
 impl Timestamp {
     pub const ZERO: Timestamp = Timestamp(0);
 
+    /// 9999-12-31T23:59:59.999999Z, the last time EVE's four-digit year can show.
+    /// Capture files can claim later ones (a pcapng clock runs to the year 586 524);
+    /// they are read as this.
+    pub const LATEST: Timestamp = Timestamp(253_402_300_799_999_999);
+
     pub const fn from_micros(us: u64) -> Self {
         Timestamp(us)
     }
@@ -84,8 +89,9 @@ pub struct EveTime(Timestamp);
 
 impl fmt::Display for EveTime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let secs = self.0.secs();
-        let micros = self.0 .0 % MICROS_PER_SEC;
+        let t = self.0.min(Timestamp::LATEST);
+        let secs = t.secs();
+        let micros = t.0 % MICROS_PER_SEC;
         let (y, m, d) = civil_from_days((secs / 86_400) as i64);
         let sod = secs % 86_400;
         write!(
@@ -132,6 +138,14 @@ mod tests {
         // 2024-02-29T23:59:59
         let t = Timestamp::from_secs_micros(1_709_251_199, 7);
         assert_eq!(t.eve().to_string(), "2024-02-29T23:59:59.000007+0000");
+    }
+
+    #[test]
+    fn times_past_the_year_9999_format_as_its_last_microsecond() {
+        // Was: "586524-01-19T08:01:49.551615+0000", which no EVE reader accepts.
+        let last = "9999-12-31T23:59:59.999999+0000";
+        assert_eq!(Timestamp::LATEST.eve().to_string(), last);
+        assert_eq!(Timestamp::from_micros(u64::MAX).eve().to_string(), last);
     }
 
     #[test]

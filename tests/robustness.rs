@@ -650,3 +650,76 @@ fn ipv4_options_running_past_the_header_do_not_hide_the_flow() {
     assert_skips(&run, &[]);
     assert_eq!(run.of_type("dns").len(), 1, "{}", run.eve_text);
 }
+
+/// A pcapng block: type, length, body padded to 4 bytes, length again.
+fn pcapng_block(block_type: u32, body: &[u8]) -> Vec<u8> {
+    let mut body = body.to_vec();
+    body.resize(body.len().next_multiple_of(4), 0);
+    let total = (12 + body.len()) as u32;
+    let mut b = block_type.to_le_bytes().to_vec();
+    b.extend_from_slice(&total.to_le_bytes());
+    b.extend_from_slice(&body);
+    b.extend_from_slice(&total.to_le_bytes());
+    b
+}
+
+/// An Ethernet pcapng interface with one option (`code`, `value`), and records of the
+/// good query at the raw timestamps `ticks`.
+fn pcapng_with_clock(code: u16, value: &[u8], ticks: &[u64]) -> Vec<u8> {
+    let mut shb = 0x1a2b_3c4du32.to_le_bytes().to_vec();
+    shb.extend_from_slice(&[1, 0, 0, 0]);
+    shb.extend_from_slice(&(-1i64).to_le_bytes());
+    let mut f = pcapng_block(0x0a0d_0d0a, &shb);
+    let mut idb = vec![1, 0, 0, 0];
+    idb.extend_from_slice(&65_535u32.to_le_bytes());
+    idb.extend_from_slice(&code.to_le_bytes());
+    idb.extend_from_slice(&(value.len() as u16).to_le_bytes());
+    idb.extend_from_slice(value);
+    idb.resize(idb.len().next_multiple_of(4), 0);
+    idb.extend_from_slice(&[0, 0, 0, 0]);
+    f.extend(pcapng_block(1, &idb));
+    for (i, &t) in ticks.iter().enumerate() {
+        let frame = good_dns_frame(i as u16);
+        let mut epb = 0u32.to_le_bytes().to_vec();
+        epb.extend_from_slice(&((t >> 32) as u32).to_le_bytes());
+        epb.extend_from_slice(&(t as u32).to_le_bytes());
+        epb.extend_from_slice(&(frame.len() as u32).to_le_bytes());
+        epb.extend_from_slice(&(frame.len() as u32).to_le_bytes());
+        epb.extend_from_slice(&frame);
+        f.extend(pcapng_block(6, &epb));
+    }
+    f
+}
+
+#[test]
+fn pcapng_clocks_at_their_extremes_give_valid_timestamps() {
+    const IF_TSRESOL: u16 = 9;
+    const IF_TSOFFSET: u16 = 14;
+    let ticks = [0, 1_795_341_600_000_000, u64::MAX];
+    for (what, code, value) in [
+        ("2^-127 s units", IF_TSRESOL, vec![0xff]),
+        ("10^-19 s units", IF_TSRESOL, vec![19]),
+        ("1 s units", IF_TSRESOL, vec![0]),
+        (
+            "offset i64::MAX",
+            IF_TSOFFSET,
+            i64::MAX.to_le_bytes().to_vec(),
+        ),
+        (
+            "offset i64::MIN",
+            IF_TSOFFSET,
+            i64::MIN.to_le_bytes().to_vec(),
+        ),
+    ] {
+        let run = Case::new("clock.pcapng", &pcapng_with_clock(code, &value, &ticks)).replay();
+        assert_skips(&run, &[]);
+        assert_eq!(run.of_type("dns").len(), ticks.len(), "{what}");
+        // A clock past EVE's range reads as its last microsecond, not a 6-digit year.
+        if what == "offset i64::MAX" {
+            assert!(run
+                .of_type("dns")
+                .iter()
+                .all(|d| d["timestamp"] == "9999-12-31T23:59:59.999999+0000"));
+        }
+    }
+}

@@ -181,7 +181,7 @@ fn ts_from_ticks(ticks: u64, resolution: u64, offset_s: i64) -> Timestamp {
     let frac = ticks % resolution;
     let micros = (u128::from(frac) * 1_000_000 / u128::from(resolution)) as u32;
     let secs = secs.saturating_add_signed(offset_s);
-    Timestamp::from_secs_micros(secs, micros)
+    Timestamp::from_secs_micros(secs, micros).min(Timestamp::LATEST)
 }
 
 /// Reads one capture file, calling `on_packet` for every record that passes the BPF
