@@ -9,9 +9,10 @@ have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok ins
 # Build: libpcap headers for the pcap crate, pkg-config to find them.
 pkgs=(libpcap-dev pkg-config)
 # Tests: rsyslog receivers, tcpreplay and iproute2 for live capture, util-linux for setpriv,
-# strace to see what a non-root run writes.
+# strace to see what a non-root run writes, GNU time for the peak memory of a replay under
+# attack (tests/bounded_state.rs).
 if [ "${1:-}" = "--test" ]; then
-  pkgs+=(rsyslog rsyslog-gnutls tcpreplay iproute2 util-linux systemd gnutls-bin python3 strace)
+  pkgs+=(rsyslog rsyslog-gnutls tcpreplay iproute2 util-linux systemd gnutls-bin python3 strace time)
 fi
 for p in "${pkgs[@]}"; do have "$p" || need+=("$p"); done
 

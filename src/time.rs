@@ -20,6 +20,11 @@ pub const MICROS_PER_SEC: u64 = 1_000_000;
 impl Timestamp {
     pub const ZERO: Timestamp = Timestamp(0);
 
+    /// 9999-12-31T23:59:59.999999Z, the last time EVE's four-digit year can show.
+    /// Capture files can claim later ones (a pcapng clock runs to the year 586 524);
+    /// they are read as this.
+    pub const LATEST: Timestamp = Timestamp(253_402_300_799_999_999);
+
     pub const fn from_micros(us: u64) -> Self {
         Timestamp(us)
     }
@@ -90,25 +95,19 @@ pub struct EveTime(Timestamp, &'static str);
 
 impl EveTime {
     /// The text in a stack buffer: what serializers take with `serialize_str`, which
-    /// (unlike `collect_str`) needs no escaping pass over formatter fragments.
+    /// (unlike `collect_str`) needs no escaping pass over formatter fragments. Times past
+    /// [`Timestamp::LATEST`] print as it: EVE readers accept four-digit years only.
     pub fn text(&self) -> EveTimeText {
-        let secs = self.0.secs();
-        let micros = self.0 .0 % MICROS_PER_SEC;
+        let t = self.0.min(Timestamp::LATEST);
+        let secs = t.secs();
+        let micros = t.0 % MICROS_PER_SEC;
         let (y, m, d) = civil_from_days((secs / 86_400) as i64);
         let sod = secs % 86_400;
         let mut t = EveTimeText {
             buf: [0; EVE_TIME_MAX],
             len: 0,
         };
-        // A u64 of microseconds reaches year 586 912: at most six digits.
-        let year_digits = if y > 99_999 {
-            6
-        } else if y > 9_999 {
-            5
-        } else {
-            4
-        };
-        t.digits(y.unsigned_abs(), year_digits);
+        t.digits(y.unsigned_abs(), 4);
         t.push(b'-');
         t.digits(u64::from(m), 2);
         t.push(b'-');
@@ -203,14 +202,15 @@ mod tests {
         ] {
             for micros in [0u64, 7, 999_999] {
                 let t = Timestamp::from_secs_micros(secs, micros as u32);
-                let (y, m, d) = civil_from_days((t.secs() / 86_400) as i64);
-                let sod = t.secs() % 86_400;
+                let shown = t.min(Timestamp::LATEST);
+                let (y, m, d) = civil_from_days((shown.secs() / 86_400) as i64);
+                let sod = shown.secs() % 86_400;
                 let want = format!(
                     "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:06}+0000",
                     sod / 3600,
                     (sod / 60) % 60,
                     sod % 60,
-                    t.0 % MICROS_PER_SEC
+                    shown.0 % MICROS_PER_SEC
                 );
                 assert_eq!(t.eve().to_string(), want);
             }
@@ -233,6 +233,14 @@ mod tests {
         // 2024-02-29T23:59:59
         let t = Timestamp::from_secs_micros(1_709_251_199, 7);
         assert_eq!(t.eve().to_string(), "2024-02-29T23:59:59.000007+0000");
+    }
+
+    #[test]
+    fn times_past_the_year_9999_format_as_its_last_microsecond() {
+        // Was: "586524-01-19T08:01:49.551615+0000", which no EVE reader accepts.
+        let last = "9999-12-31T23:59:59.999999+0000";
+        assert_eq!(Timestamp::LATEST.eve().to_string(), last);
+        assert_eq!(Timestamp::from_micros(u64::MAX).eve().to_string(), last);
     }
 
     #[test]

@@ -107,7 +107,38 @@ pub fn first_packet_time(path: &Path) -> Result<Option<Timestamp>, CaptureError>
     Ok(first)
 }
 
-fn open_stream(path: &Path) -> Result<Box<dyn Read + Send>, CaptureError> {
+/// The first error of a compressed stream, kept by [`StreamEnd`] for the reader.
+type StreamError = std::sync::Arc<std::sync::Mutex<Option<String>>>;
+
+/// A gzip stream that ends at its first error: a cut or corrupt `.gz` reads as a file
+/// that ends there (so every packet before the cut is delivered, as for a plain file cut
+/// short), and the error is kept for the warning.
+struct StreamEnd<R> {
+    inner: R,
+    error: StreamError,
+    failed: bool,
+}
+
+impl<R: Read> Read for StreamEnd<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.failed {
+            return Ok(0);
+        }
+        match self.inner.read(buf) {
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => Err(e),
+            Err(e) => {
+                self.failed = true;
+                if let Ok(mut slot) = self.error.lock() {
+                    *slot = Some(e.to_string());
+                }
+                Ok(0)
+            }
+            ok => ok,
+        }
+    }
+}
+
+fn open_stream(path: &Path) -> Result<(Box<dyn Read + Send>, StreamError), CaptureError> {
     let open_err = |error| CaptureError::Open {
         path: path.to_path_buf(),
         error,
@@ -116,13 +147,22 @@ fn open_stream(path: &Path) -> Result<Box<dyn Read + Send>, CaptureError> {
     let mut magic = [0u8; 2];
     let n = f.read(&mut magic).map_err(open_err)?;
     let f = File::open(path).map_err(open_err)?;
+    let error = StreamError::default();
     if n == 2 && magic == [0x1f, 0x8b] {
-        Ok(Box::new(flate2::read::MultiGzDecoder::new(BufReader::new(
-            f,
-        ))))
+        let gz = flate2::read::MultiGzDecoder::new(BufReader::new(f));
+        let stream = StreamEnd {
+            inner: gz,
+            error: error.clone(),
+            failed: false,
+        };
+        Ok((Box::new(stream), error))
     } else {
-        Ok(Box::new(f))
+        Ok((Box::new(f), error))
     }
+}
+
+fn stream_error(error: &StreamError) -> Option<String> {
+    error.lock().ok().and_then(|e| e.clone())
 }
 
 /// Per-interface facts from a pcapng IDB (or the pcap global header).
@@ -141,7 +181,7 @@ fn ts_from_ticks(ticks: u64, resolution: u64, offset_s: i64) -> Timestamp {
     let frac = ticks % resolution;
     let micros = (u128::from(frac) * 1_000_000 / u128::from(resolution)) as u32;
     let secs = secs.saturating_add_signed(offset_s);
-    Timestamp::from_secs_micros(secs, micros)
+    Timestamp::from_secs_micros(secs, micros).min(Timestamp::LATEST)
 }
 
 /// Reads one capture file, calling `on_packet` for every record that passes the BPF
@@ -152,9 +192,16 @@ pub fn read_file(
     counters: &mut CaptureCounters,
     on_packet: &mut dyn FnMut(RawPacket<'_>, &CaptureCounters) -> Control,
 ) -> Result<FileOutcome, CaptureError> {
-    let stream = open_stream(path)?;
+    let (stream, stream_err) = open_stream(path)?;
     let mut reader = match pcap_parser::create_reader(BUFFER, stream) {
         Ok(r) => r,
+        Err(PcapError::Eof | PcapError::Incomplete(_)) if stream_error(&stream_err).is_some() => {
+            let message = stream_error(&stream_err).unwrap_or_default();
+            return Err(CaptureError::Open {
+                path: path.to_path_buf(),
+                error: std::io::Error::other(format!("compressed stream: {message}")),
+            });
+        }
         Err(PcapError::Eof) => {
             return Err(CaptureError::Empty {
                 path: path.to_path_buf(),
@@ -356,6 +403,16 @@ pub fn read_file(
                 break;
             }
         }
+    }
+    if let (None, Some(message), false) =
+        (&outcome.warning, stream_error(&stream_err), outcome.stopped)
+    {
+        // Cut or corrupt between two records: nothing was half-read, but the file did
+        // not end where it should have.
+        outcome.warning = Some(warn(
+            offset,
+            format!("compressed stream ends early: {message}"),
+        ));
     }
     if outcome.warning.is_some() {
         counters.file_errors += 1;

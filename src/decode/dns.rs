@@ -17,9 +17,11 @@ use super::counters::DecodeCounter;
 use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-/// A domain name as it came off the wire: the labels' raw bytes joined with `.`, no
-/// trailing dot, the root as the empty name. Bytes are kept verbatim (DNS tunnels use
-/// binary labels); [`DnsName::display`] renders them safely for JSON and syslog.
+/// A domain name as it came off the wire: the labels joined with `.`, no trailing dot,
+/// the root as the empty name. Label bytes are kept verbatim (DNS tunnels use binary
+/// labels) except that a `.` or `\` inside a label is stored as `\.` or `\\`, as in the
+/// zone-file presentation format (RFC 1035 §5.1), so the label `a.b` and the two labels
+/// `a`, `b` stay two names. [`DnsName::display`] renders them safely for JSON and syslog.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct DnsName(pub Vec<u8>);
 
@@ -28,20 +30,49 @@ impl DnsName {
         &self.0
     }
 
-    /// Renders the name for EVE and syslog: printable ASCII other than `\\` as is, every
-    /// other byte as `\\xNN`. The result is plain ASCII, so it is valid JSON once
-    /// escaped and can never break a syslog frame, and distinct names stay distinct.
+    /// Renders the name for EVE and syslog: labels joined by `.`; inside a label,
+    /// printable ASCII other than `\` and `.` as is, every other byte as `\xNN`. The
+    /// result is plain ASCII, so it is valid JSON once escaped and can never break a
+    /// syslog frame, and distinct names stay distinct: splitting at `.` and decoding
+    /// each `\xNN` gives back the wire labels.
     pub fn display(&self) -> String {
         let mut s = String::with_capacity(self.0.len());
-        for &b in &self.0 {
-            if (0x20..0x7f).contains(&b) && b != b'\\' {
-                s.push(char::from(b));
-            } else {
-                s.push_str(&format!("\\x{b:02x}"));
+        let mut bytes = self.0.iter();
+        while let Some(&b) = bytes.next() {
+            match b {
+                // An escaped `.` or `\\` inside a label (or a lone trailing `\\`).
+                b'\\' => push_hex(&mut s, bytes.next().copied().unwrap_or(b)),
+                0x20..=0x7e => s.push(char::from(b)),
+                _ => push_hex(&mut s, b),
             }
         }
         s
     }
+}
+
+fn push_hex(s: &mut String, b: u8) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    s.push_str("\\x");
+    for nibble in [b >> 4, b & 0x0f] {
+        s.push(char::from(
+            HEX.get(usize::from(nibble)).copied().unwrap_or(b'0'),
+        ));
+    }
+}
+
+/// Renders raw wire bytes that are not a name (TXT strings) like a label of
+/// [`DnsName::display`]: printable ASCII other than `\` as is, every other byte as
+/// `\xNN`.
+pub fn display_bytes(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(bytes.len());
+    for &b in bytes {
+        if (0x20..0x7f).contains(&b) && b != b'\\' {
+            s.push(char::from(b));
+        } else {
+            push_hex(&mut s, b);
+        }
+    }
+    s
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -426,7 +457,12 @@ fn read_name(buf: &[u8], start: usize, mut out: Option<&mut Vec<u8>>) -> Result<
                     if !first {
                         out.push(b'.');
                     }
-                    out.extend_from_slice(label);
+                    for &b in label {
+                        if b == b'.' || b == b'\\' {
+                            out.push(b'\\');
+                        }
+                        out.push(b);
+                    }
                 }
                 first = false;
                 pos += 1 + len;
@@ -448,6 +484,36 @@ fn read_name(buf: &[u8], start: usize, mut out: Option<&mut Vec<u8>>) -> Result<
             _ => return Err(DnsError::LabelTooLong),
         }
     }
+}
+
+/// The wire labels of a name rendered by [`DnsName::display`]: split at `.`, each
+/// `\xNN` decoded. `None` when `shown` is not something `display` writes.
+#[cfg(test)]
+pub(crate) fn labels_from_display(shown: &str) -> Option<Vec<Vec<u8>>> {
+    if shown.is_empty() {
+        return Some(Vec::new());
+    }
+    shown
+        .split('.')
+        .map(|label| {
+            let mut out = Vec::new();
+            let mut rest = label.as_bytes();
+            while let Some((&b, tail)) = rest.split_first() {
+                if b == b'\\' {
+                    let hex = std::str::from_utf8(tail.get(1..3)?).ok()?;
+                    if tail.first() != Some(&b'x') {
+                        return None;
+                    }
+                    out.push(u8::from_str_radix(hex, 16).ok()?);
+                    rest = tail.get(3..)?;
+                } else {
+                    out.push(b);
+                    rest = tail;
+                }
+            }
+            Some(out)
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -617,8 +683,9 @@ mod tests {
         let msg = [header(4, 0x0100, 1, 0), question(&name, 16)].concat();
         let m = parse(&msg).unwrap();
         let q = m.question().unwrap();
-        assert_eq!(q.name.as_bytes(), b"\x00\xff.\\.t.example");
-        assert_eq!(q.name.display(), "\\x00\\xff.\\x5c.t.example");
+        // The `.` and `\` inside the first label are kept escaped: one label, not two.
+        assert_eq!(q.name.as_bytes(), b"\x00\xff\\.\\\\.t.example");
+        assert_eq!(q.name.display(), "\\x00\\xff\\x2e\\x5c.t.example");
     }
 
     #[test]
@@ -788,20 +855,56 @@ mod tests {
             if let Ok(m) = parse_message(&msg, &DnsLimits::default()) {
                 proptest::prop_assert!(m.questions.len() <= 8 && m.answers.len() <= 32);
                 for q in &m.questions {
-                    proptest::prop_assert!(q.name.0.len() <= MAX_NAME_WIRE_LEN);
+                    // Within the wire limit, plus one escape per `.` or `\\` in a label.
+                    proptest::prop_assert!(q.name.0.len() <= 2 * MAX_NAME_WIRE_LEN);
                     proptest::prop_assert!(printable(&q.name.display()));
                 }
             }
         }
 
+        /// The documented escaping is lossless: any labels, binary, dots and backslashes
+        /// included, come back from the displayed name; so distinct names never display
+        /// alike.
         #[test]
-        fn display_is_printable_ascii_and_keeps_names_apart(
-            a in proptest::collection::vec(proptest::num::u8::ANY, 0..64),
-            b in proptest::collection::vec(proptest::num::u8::ANY, 0..64),
+        fn wire_labels_round_trip_through_display(
+            labels in proptest::collection::vec(
+                proptest::collection::vec(proptest::num::u8::ANY, 1..24), 0..8),
         ) {
-            let (da, db) = (DnsName(a.clone()).display(), DnsName(b.clone()).display());
-            proptest::prop_assert!(printable(&da));
-            proptest::prop_assert_eq!(da == db, a == b);
+            let mut name = Vec::new();
+            for l in &labels {
+                name.push(l.len() as u8);
+                name.extend_from_slice(l);
+            }
+            name.push(0);
+            let msg = [header(1, 0x0100, 1, 0), name, vec![0, 1, 0, 1]].concat();
+            let m = parse_message(&msg, &DnsLimits::default()).unwrap();
+            let shown = m.questions[0].name.display();
+            proptest::prop_assert!(printable(&shown));
+            proptest::prop_assert_eq!(labels_from_display(&shown), Some(labels));
         }
+    }
+
+    #[test]
+    fn a_dot_or_backslash_inside_a_label_is_not_a_separator() {
+        // Was: the label `a.b` displayed as the two labels `a` and `b`.
+        let one = [
+            header(1, 0x0100, 1, 0),
+            b"\x03a.b\x00\x00\x01\x00\x01".to_vec(),
+        ]
+        .concat();
+        let two = [header(1, 0x0100, 1, 0), wire("a.b"), vec![0, 1, 0, 1]].concat();
+        let name = |m: &[u8]| {
+            parse_message(m, &DnsLimits::default()).unwrap().questions[0]
+                .name
+                .display()
+        };
+        assert_eq!(name(&one), "a\\x2eb");
+        assert_eq!(name(&two), "a.b");
+        let slash = [
+            header(1, 0x0100, 1, 0),
+            b"\x02\\.\x00\x00\x01\x00\x01".to_vec(),
+        ]
+        .concat();
+        assert_eq!(name(&slash), "\\x5c\\x2e");
     }
 }

@@ -165,6 +165,11 @@ impl<K: Hash + Eq + Clone, V> LruMap<K, V> {
         self.nodes.is_empty()
     }
 
+    /// The most entries it holds.
+    pub fn capacity(&self) -> usize {
+        self.cap
+    }
+
     /// Entries pushed out because the map was full.
     pub fn evicted(&self) -> u64 {
         self.evicted

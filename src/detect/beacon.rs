@@ -322,6 +322,8 @@ pub struct BeaconDetector {
     /// (host, address) -> the name the host asked for when it got that address.
     resolved: LruMap<(IpAddr, IpAddr), String>,
     dedup: AlertDedup<Key>,
+    /// Oldest start times or sizes pushed out of a full `history`.
+    history_dropped: u64,
     last_sweep: Timestamp,
 }
 
@@ -336,6 +338,7 @@ impl BeaconDetector {
             series: LruMap::new(cfg.max_keys),
             resolved: LruMap::new(cfg.max_resolved_names),
             dedup: AlertDedup::new(alerting),
+            history_dropped: 0,
             last_sweep: Timestamp::ZERO,
             cfg,
         }
@@ -383,6 +386,7 @@ impl BeaconDetector {
         s.flow_id = f.flow_id;
         if s.starts.len() >= history {
             s.starts.pop_front();
+            self.history_dropped += 1;
         }
         s.starts.push_back(f.start);
         self.evaluate(key, f.start, ctx);
@@ -396,6 +400,7 @@ impl BeaconDetector {
         if let Some(s) = self.series.get_mut(&Self::key(f)) {
             if s.sizes.len() >= history {
                 s.sizes.pop_front();
+                self.history_dropped += 1;
             }
             s.sizes
                 .push_back(f.payload_toserver.saturating_add(f.payload_toclient));
@@ -616,6 +621,9 @@ impl Detector for BeaconDetector {
     }
 
     fn counters(&self, out: &mut dyn FnMut(&'static str, u64)) {
+        out("keys_max", self.series.capacity() as u64);
+        out("resolved_names_max", self.resolved.capacity() as u64);
+        out("history_dropped", self.history_dropped);
         out("keys_tracked", self.series.len() as u64);
         out("keys_evicted", self.series.evicted());
         out("resolved_names", self.resolved.len() as u64);

@@ -267,6 +267,7 @@ impl Detector for C2PortDetector {
     }
 
     fn counters(&self, out: &mut dyn FnMut(&'static str, u64)) {
+        out("keys_max", self.keys.capacity() as u64);
         out("keys_tracked", self.keys.len() as u64);
         out("keys_evicted", self.keys.evicted());
         out("alerts_suppressed", self.dedup.suppressed());

@@ -454,6 +454,7 @@ impl Detector for DgaDetector {
     }
 
     fn counters(&self, out: &mut dyn FnMut(&'static str, u64)) {
+        out("keys_max", self.hosts.capacity() as u64);
         out("keys_tracked", self.hosts.len() as u64);
         out("keys_evicted", self.hosts.evicted());
         out("lookups_dropped", self.lookups_dropped);

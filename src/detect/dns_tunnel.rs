@@ -146,6 +146,8 @@ pub struct DnsTunnelDetector {
     allowlist: Vec<String>,
     keys: LruMap<Key, TunnelState>,
     dedup: AlertDedup<Key>,
+    /// Names pushed out of a key full at `max_names_per_key`.
+    names_dropped: u64,
 }
 
 impl DnsTunnelDetector {
@@ -158,6 +160,7 @@ impl DnsTunnelDetector {
                 .collect(),
             keys: LruMap::new(cfg.max_keys),
             dedup: AlertDedup::new(alerting),
+            names_dropped: 0,
             cfg,
         }
     }
@@ -209,6 +212,7 @@ impl DnsTunnelDetector {
         }
         if s.names.len() >= cap {
             s.names.pop_front();
+            self.names_dropped += 1;
         }
         s.names.push_back((now, name.clone()));
         let unique: HashSet<&str> = s.names.iter().map(|(_, n)| n.as_str()).collect();
@@ -272,6 +276,8 @@ impl Detector for DnsTunnelDetector {
     }
 
     fn counters(&self, out: &mut dyn FnMut(&'static str, u64)) {
+        out("keys_max", self.keys.capacity() as u64);
+        out("names_dropped", self.names_dropped);
         out("keys_tracked", self.keys.len() as u64);
         out("keys_evicted", self.keys.evicted());
         out("alerts_suppressed", self.dedup.suppressed());

@@ -141,6 +141,8 @@ pub struct OutboundBurstDetector {
     window: Micros,
     hosts: LruMap<IpAddr, HostAttempts>,
     dedup: AlertDedup<IpAddr>,
+    /// Attempts pushed out of a host full at `max_attempts_per_host`.
+    attempts_dropped: u64,
     /// Reused for counting distinct ports and targets without allocating per record.
     scratch_ports: Vec<u16>,
     scratch_targets: Vec<IpAddr>,
@@ -152,6 +154,7 @@ impl OutboundBurstDetector {
             window: cfg.window_s.saturating_mul(MICROS_PER_SEC),
             hosts: LruMap::new(cfg.max_hosts),
             dedup: AlertDedup::new(alerting),
+            attempts_dropped: 0,
             scratch_ports: Vec::new(),
             scratch_targets: Vec::new(),
             cfg,
@@ -182,6 +185,7 @@ impl OutboundBurstDetector {
         if s.attempts.len() >= cap {
             s.attempts.pop_front();
             s.saturated = true;
+            self.attempts_dropped += 1;
         }
         s.attempts.push_back(Attempt {
             at: now,
@@ -330,6 +334,8 @@ impl Detector for OutboundBurstDetector {
     }
 
     fn counters(&self, out: &mut dyn FnMut(&'static str, u64)) {
+        out("keys_max", self.hosts.capacity() as u64);
+        out("attempts_dropped", self.attempts_dropped);
         out("keys_tracked", self.hosts.len() as u64);
         out("keys_evicted", self.hosts.evicted());
         out("alerts_suppressed", self.dedup.suppressed());

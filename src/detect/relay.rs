@@ -184,6 +184,8 @@ pub struct RelayDetector {
     event_window: Micros,
     hosts: LruMap<IpAddr, HostRelays>,
     dedup: AlertDedup<IpAddr>,
+    /// Inbound connections or relay events pushed out of a host at `max_inbound_per_host` / `max_events_per_host`.
+    events_dropped: u64,
 }
 
 impl RelayDetector {
@@ -193,6 +195,7 @@ impl RelayDetector {
             event_window: cfg.event_window_s.saturating_mul(MICROS_PER_SEC),
             hosts: LruMap::new(cfg.max_hosts),
             dedup: AlertDedup::new(alerting),
+            events_dropped: 0,
             cfg,
         }
     }
@@ -205,9 +208,11 @@ impl RelayDetector {
         }
         if s.inbound.len() >= cap {
             s.inbound.pop_front();
+            self.events_dropped += 1;
         }
         if s.accepted.len() >= self.cfg.max_events_per_host {
             s.accepted.pop_front();
+            self.events_dropped += 1;
         }
         s.accepted.push_back(f.start);
         s.inbound.push_back(Inbound {
@@ -248,6 +253,7 @@ impl RelayDetector {
             i.used = true;
             if s.events.len() >= cap {
                 s.events.pop_front();
+                self.events_dropped += 1;
             }
             s.events.push_back(RelayEvent {
                 at: now,
@@ -466,6 +472,8 @@ impl Detector for RelayDetector {
     }
 
     fn counters(&self, out: &mut dyn FnMut(&'static str, u64)) {
+        out("keys_max", self.hosts.capacity() as u64);
+        out("events_dropped", self.events_dropped);
         out("keys_tracked", self.hosts.len() as u64);
         out("keys_evicted", self.hosts.evicted());
         out("alerts_suppressed", self.dedup.suppressed());

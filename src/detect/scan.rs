@@ -113,6 +113,9 @@ pub struct ScanDetector {
     window: Micros,
     keys: LruMap<Key, PortTargets>,
     dedup: AlertDedup<Key>,
+    /// New targets not kept because a key held `max_targets_per_key` (still counted in
+    /// the key's total, not remembered).
+    targets_dropped: u64,
 }
 
 impl ScanDetector {
@@ -121,6 +124,7 @@ impl ScanDetector {
             window: cfg.window_s.saturating_mul(MICROS_PER_SEC),
             keys: LruMap::new(cfg.max_keys),
             dedup: AlertDedup::new(alerting),
+            targets_dropped: 0,
             cfg,
         }
     }
@@ -171,6 +175,7 @@ impl ScanDetector {
             s.targets.insert(f.server.ip, now);
         } else {
             s.overflow += 1;
+            self.targets_dropped += 1;
         }
         if s.targets.len() >= self.cfg.min_targets {
             self.evaluate(key, now, ctx);
@@ -266,6 +271,8 @@ impl Detector for ScanDetector {
     }
 
     fn counters(&self, out: &mut dyn FnMut(&'static str, u64)) {
+        out("keys_max", self.keys.capacity() as u64);
+        out("targets_dropped", self.targets_dropped);
         out("keys_tracked", self.keys.len() as u64);
         out("keys_evicted", self.keys.evicted());
         out("alerts_suppressed", self.dedup.suppressed());

@@ -10,13 +10,13 @@
 //! Everything botsense knows beyond Suricata's schema goes into one top-level `botsense`
 //! object, the only property the Suricata schema (`tests/reference/`) does not list.
 //!
-//! Bytes from the wire (DNS names, TXT data) are always rendered with
-//! [`DnsName::display`]: printable ASCII with `\xNN` escapes, so any input gives valid
-//! JSON on a single line that cannot break a syslog frame.
+//! Bytes from the wire are always rendered with
+//! [`DnsName::display`](crate::decode::dns::DnsName::display) (names) or
+//! [`display_bytes`](crate::decode::dns::display_bytes) (TXT data): printable ASCII with
+//! `\xNN` escapes, so any input gives valid JSON on a single line that cannot break a
+//! syslog frame.
 
-use crate::decode::dns::{
-    rcode_name, rrtype_name, DnsAnswer, DnsMessage, DnsName, DnsQuestion, RData,
-};
+use crate::decode::dns::{rcode_name, rrtype_name, DnsAnswer, DnsMessage, DnsQuestion, RData};
 use crate::decode::{tcp_flags, Proto, VlanIds};
 use crate::detect::Alert;
 use crate::flow::community_id::community_id;
@@ -450,7 +450,7 @@ fn rdata_text(d: &RData) -> Option<String> {
         RData::Name(n) => Some(n.display()),
         RData::Mx { exchange, .. } => Some(exchange.display()),
         // TXT bytes go through the same escaping as names.
-        RData::Txt(bytes) => Some(DnsName(bytes.clone()).display()),
+        RData::Txt(bytes) => Some(crate::decode::dns::display_bytes(bytes)),
         RData::Other { .. } => None,
     }
 }
@@ -688,6 +688,7 @@ pub(crate) mod schema_check {
 mod tests {
     use super::schema_check::assert_valid_eve_line;
     use super::*;
+    use crate::decode::dns::DnsName;
     use crate::detect::Severity;
     use crate::flow::Outcome;
     use proptest::prelude::*;
@@ -1066,7 +1067,8 @@ mod tests {
 
     #[test]
     fn hostile_dns_name_is_valid_json_on_one_line_and_round_trips() {
-        let raw = b"a\"b\\c\nd\xff\x00e.example".to_vec();
+        // As the parser stores it: the label's `\\` escaped.
+        let raw = b"a\"b\\\\c\nd\xff\x00e.example".to_vec();
         let hostile = DnsName(raw.clone());
         let mut d = dns_txn();
         d.response = None;
@@ -1300,6 +1302,22 @@ mod tests {
         assert!(!v.is_valid(&botsense_not_object));
     }
 
+    /// A response off the wire: the question `labels`, a CNAME answer pointing back at
+    /// it, and a TXT answer holding `txt`.
+    fn wire_response(labels: &[Vec<u8>], txt: &[u8]) -> Vec<u8> {
+        let mut m = vec![0x1a, 0x2b, 0x81, 0x80, 0, 1, 0, 2, 0, 0, 0, 0];
+        for l in labels {
+            m.push(l.len() as u8);
+            m.extend_from_slice(l);
+        }
+        m.extend_from_slice(&[0, 0, 1, 0, 1]);
+        m.extend_from_slice(&[0xc0, 12, 0, 5, 0, 1, 0, 0, 0, 60, 0, 2, 0xc0, 12]);
+        m.extend_from_slice(&[0xc0, 12, 0, 16, 0, 1, 0, 0, 0, 60, 0, txt.len() as u8 + 1]);
+        m.push(txt.len() as u8);
+        m.extend_from_slice(txt);
+        m
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(64))]
 
@@ -1334,8 +1352,37 @@ mod tests {
             );
             prop_assert_eq!(
                 v["dns"]["answers"][1]["rdata"].as_str().unwrap(),
-                DnsName(txt).display()
+                crate::decode::dns::display_bytes(&txt)
             );
+        }
+
+        /// Any wire name and TXT string, parsed as a worker parses it, gives one valid
+        /// EVE line from which the escaping documented at `DnsName::display` recovers the
+        /// exact wire labels and TXT bytes.
+        #[test]
+        fn any_wire_name_round_trips_through_the_eve_line(
+            labels in proptest::collection::vec(
+                proptest::collection::vec(any::<u8>(), 1..30), 0..6),
+            txt in proptest::collection::vec(any::<u8>(), 0..100),
+        ) {
+            let wire = wire_response(&labels, &txt);
+            let msg = crate::decode::dns::parse_message(&wire, &Default::default()).unwrap();
+            let mut d = dns_txn();
+            d.response = Some(msg);
+            let mut out = Vec::new();
+            write_dns(&mut out, &d, &EveOptions::default());
+            let text = std::str::from_utf8(&out).unwrap();
+            prop_assert!(text.is_ascii() && !text.contains('\n'));
+            assert_valid_eve_line(text);
+            let v: Value = serde_json::from_str(text).unwrap();
+            let from = |k: &Value| crate::decode::dns::labels_from_display(k.as_str().unwrap());
+            prop_assert_eq!(from(&v["dns"]["queries"][0]["rrname"]), Some(labels.clone()));
+            prop_assert_eq!(from(&v["dns"]["answers"][0]["rdata"]), Some(labels.clone()));
+            let shown_txt = v["dns"]["answers"][1]["rdata"].as_str().unwrap();
+            // TXT is one run of bytes, dots and all: decode it as a single label.
+            let txt_back = crate::decode::dns::labels_from_display(&shown_txt.replace('.', "\\x2e"))
+                .map(|l| l.concat());
+            prop_assert_eq!(txt_back, Some(txt));
         }
     }
 }

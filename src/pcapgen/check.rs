@@ -304,7 +304,7 @@ fn read_name(msg: &[u8], mut at: usize) -> (Vec<u8>, usize) {
         labels.push(msg[at + 1..at + 1 + usize::from(len)].to_vec());
         at += 1 + usize::from(len);
     }
-    (labels.join(&b'.'), end.unwrap())
+    (super::dns::join_labels(&labels), end.unwrap())
 }
 
 struct DnsRead {

@@ -67,11 +67,28 @@ impl DomainName {
         DomainName::default()
     }
 
-    /// The labels joined with `.`, bytes verbatim: the form
-    /// [`crate::decode::dns::DnsName`] keeps.
+    /// The labels joined with `.`, bytes verbatim but for a `.` or `\` inside a label,
+    /// which is escaped with `\`: the form [`crate::decode::dns::DnsName`] keeps.
     pub fn to_bytes(&self) -> Vec<u8> {
-        self.labels.join(&b'.')
+        join_labels(&self.labels)
     }
+}
+
+/// Labels joined as [`DomainName::to_bytes`] joins them.
+pub fn join_labels<L: AsRef<[u8]>>(labels: &[L]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (i, label) in labels.iter().enumerate() {
+        if i > 0 {
+            out.push(b'.');
+        }
+        for &b in label.as_ref() {
+            if b == b'.' || b == b'\\' {
+                out.push(b'\\');
+            }
+            out.push(b);
+        }
+    }
+    out
 }
 
 /// Record data the builder knows how to write; anything else is `Raw`.
@@ -387,7 +404,8 @@ mod tests {
             &b[12..],
             b"\x0aa.b\"c\\d\ne\xff\x02\x00\x01\x03com\x00\x00\x10\x00\x01"
         );
-        assert_eq!(name.to_bytes(), b"a.b\"c\\d\ne\xff.\x00\x01.com");
+        // The `.` and `\` inside the first label escaped, as `DnsName` keeps them.
+        assert_eq!(name.to_bytes(), b"a\\.b\"c\\\\d\ne\xff.\x00\x01.com");
     }
 
     #[test]

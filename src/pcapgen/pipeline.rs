@@ -253,8 +253,9 @@ fn echo_data(n: usize) -> Vec<u8> {
 
 // ---------------------------------------------------------------------------------------
 
-/// The binary/special label of `dns-basic.pcap`'s sixth query.
-pub const ODD_QNAME: &[u8] = b"\x00\xffbin\x01.q\"uote\\back\nnl.dot.t.example.com";
+/// The binary/special label of `dns-basic.pcap`'s sixth query, as `DnsName` keeps it:
+/// the `\` and `.` inside the second label escaped.
+pub const ODD_QNAME: &[u8] = b"\x00\xffbin\x01.q\"uote\\\\back\nnl\\.dot.t.example.com";
 
 fn odd_name() -> DomainName {
     DomainName::from_labels([

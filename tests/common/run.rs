@@ -73,8 +73,41 @@ impl Run {
 
 /// `botsense -r INPUT -l TMPDIR ARGS...`
 pub fn replay(input: &Path, args: &[&str]) -> Run {
+    replay_under(&[], input, args)
+}
+
+/// [`replay`] under GNU time: the run and the child's peak resident set (KiB), as the
+/// kernel reports it in `ru_maxrss` when the child is reaped.
+pub fn replay_measured(input: &Path, args: &[&str]) -> (Run, u64) {
+    const TIME: &str = "/usr/bin/time";
+    assert!(
+        Path::new(TIME).exists(),
+        "{TIME} is missing: install the Debian package `time` (scripts/setup.sh --test does)"
+    );
+    let run = replay_under(&[TIME, "-f", "botsense-peak-rss-kib %M"], input, args);
+    let err = run.stderr();
+    let kib = err
+        .lines()
+        .rev()
+        .find_map(|l| l.strip_prefix("botsense-peak-rss-kib "))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no peak RSS from {TIME} in: {err}"));
+    (run, kib)
+}
+
+/// Runs `WRAPPER... botsense -r INPUT -l TMPDIR ARGS...`.
+fn replay_under(wrapper: &[&str], input: &Path, args: &[&str]) -> Run {
     let dir = tempfile::tempdir().expect("tempdir");
-    let output = Command::new(env!("CARGO_BIN_EXE_botsense"))
+    let bin = env!("CARGO_BIN_EXE_botsense");
+    let mut cmd = match wrapper.split_first() {
+        Some((program, rest)) => {
+            let mut c = Command::new(program);
+            c.args(rest).arg(bin);
+            c
+        }
+        None => Command::new(bin),
+    };
+    let output = cmd
         .arg("-r")
         .arg(input)
         .arg("-l")
