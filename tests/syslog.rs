@@ -471,9 +471,16 @@ fn hostile_name_capture(dir: &Path) -> (PathBuf, Vec<u8>) {
     .unwrap();
     let path = dir.join("hostile-name.pcap");
     std::fs::write(&path, file).unwrap();
-    let mut wire = label.to_vec();
-    wire.extend_from_slice(b".bad.example");
-    (path, wire)
+    // DnsName's stored form: a `\` or `.` inside a label is escaped with `\`.
+    let mut stored = Vec::new();
+    for &b in label {
+        if b == b'\\' || b == b'.' {
+            stored.push(b'\\');
+        }
+        stored.push(b);
+    }
+    stored.extend_from_slice(b".bad.example");
+    (path, stored)
 }
 
 #[test]
