@@ -184,9 +184,7 @@ enum TcpPhase {
 
 struct FlowEntry {
     record: FlowRecord,
-    /// The deadline of this flow's entry in the expiry heap.
-    queued: Timestamp,
-    /// Where that entry is in the heap.
+    /// Where this flow's entry (and so its queued deadline) is in the expiry heap.
     heap_pos: u32,
     phase: TcpPhase,
     fin_from_client: bool,
@@ -277,8 +275,8 @@ impl FlowTable {
             .copied()
     }
 
-    /// Stores a new flow (its `queued` deadline set) and its heap entry.
-    fn insert(&mut self, key: &FlowKey, mut entry: FlowEntry) -> u32 {
+    /// Stores a new flow and its heap entry at `deadline`.
+    fn insert(&mut self, key: &FlowKey, mut entry: FlowEntry, deadline: Timestamp) -> u32 {
         let slot = match self.free.pop() {
             Some(s) => s,
             None => {
@@ -287,7 +285,6 @@ impl FlowTable {
             }
         };
         entry.heap_pos = self.expiry.len() as u32;
-        let deadline = entry.queued;
         if let Some(s) = self.slots.get_mut(slot as usize) {
             *s = Some(entry);
         }
@@ -385,7 +382,6 @@ impl FlowTable {
         let Some(e) = self.entry_mut(slot) else {
             return;
         };
-        e.queued = deadline;
         let pos = e.heap_pos as usize;
         if let Some(h) = self.expiry.get_mut(pos) {
             h.0 = deadline;
@@ -436,16 +432,20 @@ impl FlowTable {
                 if self.len >= self.cfg.max_flows {
                     self.evict_one(emit);
                 }
-                let mut entry = self.new_entry(&key, p);
-                entry.queued = self.deadline(&entry);
+                let entry = self.new_entry(&key, p);
+                let deadline = self.deadline(&entry);
                 emit(Record::ConnStart(&entry.record));
-                let s = self.insert(&key, entry);
+                let s = self.insert(&key, entry, deadline);
                 self.counters.active_max = self.counters.active_max.max(self.len as u64);
                 s
             }
         };
 
         let (tcp_closed_timeout, mut requeue) = (self.cfg.tcp_closed_timeout, None);
+        let queued = self
+            .entry(slot)
+            .and_then(|e| self.expiry.get(e.heap_pos as usize))
+            .map_or(Timestamp::ZERO, |h| h.0);
         let Some(e) = self.entry_mut(slot) else {
             // Unreachable: inserted above. Return a reference that names nothing.
             return FlowRef {
@@ -536,7 +536,7 @@ impl FlowTable {
                 (Proto::Tcp, TcpPhase::Closed) => tcp_closed_timeout,
                 _ => u64::MAX,
             });
-        if deadline < e.queued {
+        if deadline < queued {
             requeue = Some(deadline);
         }
         let r = &e.record;
@@ -602,7 +602,6 @@ impl FlowTable {
                 outcome,
                 end: EndReason::Active,
             },
-            queued: Timestamp::ZERO,
             heap_pos: 0,
             phase,
             fin_from_client: false,
