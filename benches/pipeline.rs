@@ -1,7 +1,12 @@
 //! Per-stage costs over the bundled captures' packets: decode, flow table, DNS parse,
 //! EVE flow serialization. Run with `cargo bench --bench pipeline`.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use botsense::decode::{decode_packet, dns, DecodeCounters, LinkType, PacketMeta};
 use botsense::flow::{FlowConfig, FlowTable, Record};
