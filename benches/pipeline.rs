@@ -3,7 +3,12 @@
 //! serialization over the records of a generated office mix (`pcapgen::bench`).
 //! Run with `cargo bench --bench pipeline`.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use botsense::config::Config;
 use botsense::decode::{decode_packet, dns, DecodeCounters, LinkType, PacketMeta};

@@ -23,7 +23,15 @@
 //! * [`config`] turns the TOML file and the flags into one checked [`config::Config`].
 //! * [`time`] is the packet clock.
 
-#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(
+    test,
+    allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
 
 pub mod capture;
 pub mod config;

@@ -4,7 +4,12 @@
 //! never hold more than its limit in any `stats` event, and the process's peak memory
 //! (GNU time's `%M`, the kernel's `ru_maxrss`) must stay under [`PEAK_RSS_KIB`].
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod common;
 

@@ -2,7 +2,12 @@
 //! alert its README line names (detector, source, destination) and the benign ones
 //! none. Every alert line must also validate against the EVE schema.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod common;
 

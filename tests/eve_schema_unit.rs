@@ -1,7 +1,12 @@
 //! Every EVE writer, through the public API, against Suricata 8's EVE schema (with the one
 //! `botsense` property botsense adds), using the shared helpers in tests/common.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod common;
 

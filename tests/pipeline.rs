@@ -3,7 +3,12 @@
 //! handshake outcome, DNS transactions, decode skips; every line schema-valid; the same
 //! file for 1 and 4 workers.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod common;
 

@@ -7,7 +7,12 @@
 //! The bundled bad captures (truncated, empty, text, unsupported link type, one packet
 //! of each common malformation) are covered in `pipeline.rs`; this suite extends them.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod common;
 

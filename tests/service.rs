@@ -3,7 +3,12 @@
 //! capture of the loopback interface. Live capture needs root or CAP_NET_RAW; these tests
 //! fail with that message otherwise (CI runs as root).
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod common;
 

@@ -366,7 +366,8 @@ pub fn quantile_sorted(v: &[f64], q: f64) -> f64 {
     let lo = pos.floor() as usize;
     let hi = pos.ceil() as usize;
     let frac = pos - lo as f64;
-    v[lo] + (v[hi] - v[lo]) * frac
+    let at = |i: usize| v.get(i).copied().unwrap_or(0.0);
+    at(lo) + (at(hi) - at(lo)) * frac
 }
 
 /// Sorts floats that are never NaN (times and sizes).

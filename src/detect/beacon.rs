@@ -216,7 +216,11 @@ pub fn periodicity(starts: &[f64], sizes: &[f64], beat_tolerance: f64) -> Option
     if starts.len() < 3 {
         return None;
     }
-    let mut iv: Vec<f64> = starts.windows(2).map(|w| (w[1] - w[0]).max(0.0)).collect();
+    let mut iv: Vec<f64> = starts
+        .iter()
+        .zip(starts.iter().skip(1))
+        .map(|(a, b)| (b - a).max(0.0))
+        .collect();
     sort_f64(&mut iv);
     let median = median_sorted(&iv);
     if median <= 0.0 {

@@ -98,6 +98,13 @@ pub struct BigramModel {
     random_bits: f64,
 }
 
+/// Adds one to the count of the transition `a` -> `b`.
+fn bump(counts: &mut [[f64; SYMBOLS]; SYMBOLS], a: usize, b: usize) {
+    if let Some(c) = counts.get_mut(a).and_then(|row| row.get_mut(b)) {
+        *c += 1.0;
+    }
+}
+
 impl BigramModel {
     fn learn() -> Self {
         let mut counts = [[0.0f64; SYMBOLS]; SYMBOLS];
@@ -105,18 +112,18 @@ impl BigramModel {
             let mut prev = BOUNDARY;
             for b in w.bytes() {
                 if let Some(s) = symbol(b) {
-                    counts[prev][s] += 1.0;
+                    bump(&mut counts, prev, s);
                     prev = s;
                 }
             }
-            counts[prev][BOUNDARY] += 1.0;
+            bump(&mut counts, prev, BOUNDARY);
         }
         // Add-half smoothing: unseen transitions are rare, not impossible.
         let mut bits = [[0.0f64; SYMBOLS]; SYMBOLS];
-        for (a, row) in counts.iter().enumerate() {
+        for (row, bits_row) in counts.iter().zip(bits.iter_mut()) {
             let total: f64 = row.iter().sum::<f64>() + 0.5 * SYMBOLS as f64;
-            for (b, c) in row.iter().enumerate() {
-                bits[a][b] = -((c + 0.5) / total).log2();
+            for (c, bit) in row.iter().zip(bits_row.iter_mut()) {
+                *bit = -((c + 0.5) / total).log2();
             }
         }
         let mut model = BigramModel {
@@ -137,12 +144,21 @@ impl BigramModel {
         for a in 0..=DIGIT {
             for b in 0..=DIGIT {
                 let w = weight(a) * weight(b);
-                sum += w * model.bits[a][b];
+                sum += w * model.bits(a, b);
                 n += w;
             }
         }
         model.random_bits = sum / n;
         model
+    }
+
+    /// Bits of the transition `a` -> `b` (symbols from [`symbol`], or `BOUNDARY`).
+    fn bits(&self, a: usize, b: usize) -> f64 {
+        self.bits
+            .get(a)
+            .and_then(|row| row.get(b))
+            .copied()
+            .unwrap_or(0.0)
     }
 
     /// Mean bits per transition of `label`, boundaries included.
@@ -152,11 +168,11 @@ impl BigramModel {
         let mut n = 0usize;
         for &b in label {
             let Some(s) = symbol(b) else { continue };
-            total += self.bits[prev][s];
+            total += self.bits(prev, s);
             n += 1;
             prev = s;
         }
-        total += self.bits[prev][BOUNDARY];
+        total += self.bits(prev, BOUNDARY);
         n += 1;
         total / n as f64
     }
@@ -181,7 +197,9 @@ pub fn entropy(label: &[u8]) -> f64 {
     }
     let mut counts = [0u32; 256];
     for &b in label {
-        counts[usize::from(b.to_ascii_lowercase())] += 1;
+        if let Some(c) = counts.get_mut(usize::from(b.to_ascii_lowercase())) {
+            *c += 1;
+        }
     }
     let n = label.len() as f64;
     counts
@@ -223,7 +241,7 @@ pub fn label_score(label: &[u8]) -> LabelScore {
     // Letter/digit alternations: "a1b2" mixes, "web2" or "mp3" barely does.
     let switches = label
         .windows(2)
-        .filter(|w| w[0].is_ascii_digit() != w[1].is_ascii_digit())
+        .filter(|w| matches!(w, [a, b] if a.is_ascii_digit() != b.is_ascii_digit()))
         .count();
     let digit_mix = if digits == 0 || letters == 0 {
         0.0
@@ -279,26 +297,29 @@ pub struct NameParts<'a> {
 /// with a single label.
 pub fn registered_split(name: &str) -> Option<NameParts<'_>> {
     let name = name.trim_end_matches('.');
-    let labels: Vec<&str> = name.split('.').collect();
-    if labels.len() < 2 || labels.iter().any(|l| l.is_empty()) {
+    if name.split('.').any(str::is_empty) {
         return None;
     }
-    let last_two_start =
-        name.len() - labels[labels.len() - 1].len() - 1 - labels[labels.len() - 2].len();
+    // Byte offset where each label starts, the rightmost label first.
+    let starts: Vec<usize> = name
+        .rmatch_indices('.')
+        .map(|(dot, _)| dot + 1)
+        .chain(std::iter::once(0))
+        .collect();
+    // `None` here: a single label.
+    let last_two_start = *starts.get(1)?;
     let suffix_labels =
-        if labels.len() >= 3 && TWO_LEVEL_SUFFIXES.contains(&&name[last_two_start..]) {
+        if starts.len() >= 3 && TWO_LEVEL_SUFFIXES.contains(&name.get(last_two_start..)?) {
             2
         } else {
             1
         };
-    let reg_index = labels.len() - suffix_labels - 1;
-    let label = labels[reg_index];
-    // Byte offset of the registered domain: the labels before it, each with its dot.
-    let offset: usize = labels[..reg_index].iter().map(|l| l.len() + 1).sum();
+    let registered_start = *starts.get(suffix_labels)?;
+    let suffix_start = *starts.get(suffix_labels - 1)?;
     Some(NameParts {
-        label,
-        registered: &name[offset..],
-        subdomain: name[..offset].trim_end_matches('.'),
+        label: name.get(registered_start..suffix_start - 1)?,
+        registered: name.get(registered_start..)?,
+        subdomain: name.get(..registered_start)?.trim_end_matches('.'),
     })
 }
 
@@ -306,9 +327,9 @@ pub fn registered_split(name: &str) -> Option<NameParts<'_>> {
 pub fn under_suffix(name: &str, suffix: &str) -> bool {
     let suffix = suffix.trim_start_matches('.');
     name == suffix
-        || (name.len() > suffix.len()
-            && name.ends_with(suffix)
-            && name.as_bytes()[name.len() - suffix.len() - 1] == b'.')
+        || name
+            .strip_suffix(suffix)
+            .is_some_and(|rest| rest.ends_with('.'))
 }
 
 #[cfg(test)]

@@ -154,7 +154,10 @@ impl HyperLogLog {
         let index = (x >> (64 - HLL_BITS)) as usize;
         let rest = x << HLL_BITS;
         let rank = (rest.leading_zeros() + 1).min(64 - HLL_BITS + 1) as u8;
-        let reg = &mut self.registers[index];
+        // `index` has HLL_BITS bits: always a register.
+        let Some(reg) = self.registers.get_mut(index) else {
+            return;
+        };
         if rank > *reg {
             if *reg == 0 {
                 self.zeros -= 1;

@@ -30,7 +30,7 @@ pub fn truncated() -> Scenario {
         Ok(p)
     })
     .bytes(|| {
-        let file = writer::write_pcap(
+        let mut file = writer::write_pcap(
             Vec::new(),
             LinkType::ETHERNET,
             TsResolution::Micro,
@@ -43,7 +43,8 @@ pub fn truncated() -> Scenario {
             .checked_sub(2)
             .and_then(|i| records.get(i))
             .map_or(file.len(), |&(_, data, len)| data + len / 2);
-        Ok(file[..cut].to_vec())
+        file.truncate(cut);
+        Ok(file)
     })
     .describe(
         "Ethernet pcap of a 10-packet TCP session 10.0.11.10:49200→198.51.100.100:443 \
@@ -170,27 +171,34 @@ fn eth(ethertype: u16, payload: &[u8]) -> Vec<u8> {
 }
 
 fn fix_ipv4_checksum(ip: &mut [u8]) {
-    let hlen = ip.len().min(20);
-    if hlen >= 12 {
-        ip[10] = 0;
-        ip[11] = 0;
-        let c = build::internet_checksum(&ip[..hlen]);
-        ip[10..12].copy_from_slice(&c.to_be_bytes());
-    }
+    build::put_be16(ip, 10, 0);
+    let c = build::internet_checksum(ip.get(..20).unwrap_or(ip));
+    build::put_be16(ip, 10, c);
+}
+
+/// The first `n` bytes of `frame`.
+fn prefix(frame: &[u8], n: usize) -> Vec<u8> {
+    frame.get(..n).unwrap_or(frame).to_vec()
 }
 
 fn malformed_records() -> io::Result<Vec<Packet>> {
     let syn = good_syn(0)?;
     // 1. Ethernet + only 10 bytes of IPv4 header.
-    let short_ip = syn[..14 + 10].to_vec();
+    let short_ip = prefix(&syn, 14 + 10);
     // 2. IHL 3 (12 bytes), below the 20-byte minimum.
     let mut bad_ihl = syn.clone();
-    bad_ihl[14] = 0x43;
-    fix_ipv4_checksum(&mut bad_ihl[14..]);
+    if let Some(ip) = bad_ihl.get_mut(14..) {
+        if let Some(version_ihl) = ip.first_mut() {
+            *version_ihl = 0x43;
+        }
+        fix_ipv4_checksum(ip);
+    }
     // 3. A consistent IPv4 header (total length 28) holding 8 of TCP's 20 header bytes.
-    let mut tcp_cut = syn[..14 + 28].to_vec();
-    tcp_cut[16..18].copy_from_slice(&28u16.to_be_bytes());
-    fix_ipv4_checksum(&mut tcp_cut[14..]);
+    let mut tcp_cut = prefix(&syn, 14 + 28);
+    build::put_be16(&mut tcp_cut, 16, 28);
+    if let Some(ip) = tcp_cut.get_mut(14..) {
+        fix_ipv4_checksum(ip);
+    }
     // 4. An EtherType nobody decodes, minimum-size frame.
     let unknown = eth(ethertype::LOCAL_EXPERIMENTAL, &[0x5a; 46]);
     // 5. A record with no bytes at all.

@@ -134,8 +134,9 @@ pub fn linux_sll(pkt_type: u8, arphrd: u16, addr: &[u8], protocol: u16, payload:
     f.extend_from_slice(&arphrd.to_be_bytes());
     f.extend_from_slice(&(addr.len().min(8) as u16).to_be_bytes());
     let mut a = [0u8; 8];
-    let n = addr.len().min(8);
-    a[..n].copy_from_slice(&addr[..n]);
+    for (d, s) in a.iter_mut().zip(addr) {
+        *d = *s;
+    }
     f.extend_from_slice(&a);
     f.extend_from_slice(&protocol.to_be_bytes());
     f.extend_from_slice(payload);
@@ -161,7 +162,9 @@ pub fn linux_sll2(
     let n = addr.len().min(8);
     f.push(n as u8);
     let mut a = [0u8; 8];
-    a[..n].copy_from_slice(&addr[..n]);
+    for (d, s) in a.iter_mut().zip(addr) {
+        *d = *s;
+    }
     f.extend_from_slice(&a);
     f.extend_from_slice(payload);
     f
@@ -179,10 +182,20 @@ pub fn null_loopback(family: u32, payload: &[u8]) -> Vec<u8> {
 // ---------------------------------------------------------------------------------------
 // Checksums
 
+/// Writes `v` big-endian at `at`, inside a header the caller has just written (a
+/// buffer too short is left as it is).
+pub fn put_be16(buf: &mut [u8], at: usize, v: u16) {
+    if let Some(dst) = buf.get_mut(at..at + 2) {
+        dst.copy_from_slice(&v.to_be_bytes());
+    }
+}
+
 fn sum16(mut acc: u32, bytes: &[u8]) -> u32 {
     let mut chunks = bytes.chunks_exact(2);
     for c in &mut chunks {
-        acc = acc.wrapping_add(u32::from(u16::from_be_bytes([c[0], c[1]])));
+        if let &[hi, lo] = c {
+            acc = acc.wrapping_add(u32::from(u16::from_be_bytes([hi, lo])));
+        }
     }
     if let [last] = chunks.remainder() {
         acc = acc.wrapping_add(u32::from(*last) << 8);
@@ -312,8 +325,9 @@ pub fn ipv4(
     p.extend_from_slice(&src.octets());
     p.extend_from_slice(&dst.octets());
     p.extend_from_slice(&opts);
-    let csum = internet_checksum(&p[..hlen]);
-    p[10..12].copy_from_slice(&csum.to_be_bytes());
+    // `p` holds just the header so far.
+    let csum = internet_checksum(&p);
+    put_be16(&mut p, 10, csum);
     p.extend_from_slice(payload);
     Ok(p)
 }
@@ -517,7 +531,7 @@ pub fn tcp(src: IpAddr, dst: IpAddr, spec: &TcpSpec, payload: &[u8]) -> io::Resu
     s.extend_from_slice(&opts);
     s.extend_from_slice(payload);
     let csum = transport_checksum(src, dst, ipproto::TCP, &s)?;
-    s[16..18].copy_from_slice(&csum.to_be_bytes());
+    put_be16(&mut s, 16, csum);
     Ok(s)
 }
 
@@ -540,7 +554,7 @@ pub fn udp(
     if csum == 0 {
         csum = 0xffff;
     }
-    d[6..8].copy_from_slice(&csum.to_be_bytes());
+    put_be16(&mut d, 6, csum);
     Ok(d)
 }
 
@@ -553,7 +567,7 @@ pub fn icmpv4(icmp_type: u8, code: u8, rest: [u8; 4], data: &[u8]) -> Vec<u8> {
     m.extend_from_slice(&rest);
     m.extend_from_slice(data);
     let csum = internet_checksum(&m);
-    m[2..4].copy_from_slice(&csum.to_be_bytes());
+    put_be16(&mut m, 2, csum);
     m
 }
 
@@ -571,7 +585,7 @@ pub fn icmpv4_echo(request: bool, id: u16, seq: u16, data: &[u8]) -> Vec<u8> {
 /// ICMP destination unreachable (type 3) quoting `original` (its IP header + 8 bytes).
 pub fn icmpv4_unreachable(code: u8, original: &[u8]) -> Vec<u8> {
     let ihl = original.first().map_or(20, |b| usize::from(b & 0x0f) * 4);
-    let quoted = &original[..original.len().min(ihl + 8)];
+    let quoted = original.get(..ihl + 8).unwrap_or(original);
     icmpv4(3, code, [0; 4], quoted)
 }
 
@@ -591,7 +605,7 @@ pub fn icmpv6_echo(
     m.extend_from_slice(&echo_rest(id, seq));
     m.extend_from_slice(data);
     let csum = transport_checksum(IpAddr::V6(src), IpAddr::V6(dst), ipproto::ICMPV6, &m)?;
-    m[2..4].copy_from_slice(&csum.to_be_bytes());
+    put_be16(&mut m, 2, csum);
     Ok(m)
 }
 

@@ -14,7 +14,7 @@ use super::scenario::Scenario;
 use super::session::{
     dns_lookup, tcp_refused, tcp_session, udp_exchange, DnsReply, Framing, IpPacket, TcpSession,
 };
-use super::{sort_by_time, Packet, Rng, Ts};
+use super::{nth, sort_by_time, Packet, Rng, Ts};
 use std::collections::HashMap;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -73,7 +73,7 @@ fn letters(rng: &mut Rng, len: usize) -> String {
 fn hex(rng: &mut Rng, len: usize) -> String {
     const HEX: &[u8] = b"0123456789abcdef";
     (0..len)
-        .map(|_| char::from(HEX[rng.below(16) as usize]))
+        .map(|_| char::from(super::pick(rng, HEX)))
         .collect()
 }
 
@@ -615,8 +615,8 @@ pub fn benign_ntp() -> Scenario {
 }
 
 fn ntp_msg(reply: bool) -> Vec<u8> {
-    let mut m = vec![0u8; 48];
-    m[0] = if reply { 0x24 } else { 0x23 };
+    let mut m = vec![if reply { 0x24 } else { 0x23 }];
+    m.resize(48, 0);
     m
 }
 
@@ -720,7 +720,8 @@ fn browse(
     for &(ms, i) in visits {
         let fresh = last_lookup.get(&i).is_some_and(|&l| ms - l < 5 * MIN);
         if !fresh {
-            ips.extend(a_lookup(rng, client, ms, &names[i], Some(addrs[i]))?);
+            let name = names.get(i).map_or("", String::as_str);
+            ips.extend(a_lookup(rng, client, ms, name, Some(nth(addrs, i)?))?);
             last_lookup.insert(i, ms);
             lookups += 1;
         }
@@ -730,7 +731,7 @@ fn browse(
             let c = SocketAddr::new(client, rng.ephemeral_port());
             let up = rng.range(200, 500) as usize;
             let dn = rng.range(down.0, down.1) as usize;
-            ips.extend(tcp_session(c, v4(addrs[i], 443), at(t), up, dn)?);
+            ips.extend(tcp_session(c, v4(nth(addrs, i)?, 443), at(t), up, dn)?);
             t += rng.range(20, 800);
             sessions += 1;
         }
@@ -778,12 +779,12 @@ fn visits(
         .into_iter()
         .map(|t| {
             let i = if rng.chance(fav_share) {
-                favs[rng.below(fav as u64) as usize]
+                super::pick(rng, &favs)
             } else if deck.is_empty() {
                 rng.below(n_names as u64) as usize
             } else {
                 next += 1;
-                deck[(next - 1) % deck.len()]
+                super::cycle(deck, next - 1)
             };
             (t, i)
         })
@@ -892,14 +893,20 @@ fn benign_cdn_packets() -> io::Result<Vec<Packet>> {
                 &mut rng,
                 client,
                 ms,
-                CDN_NAMES[i],
-                Some(addrs[i]),
+                nth(CDN_NAMES, i)?,
+                Some(nth(&addrs, i)?),
             )?);
             if rng.below(3) == 0 {
                 let c = SocketAddr::new(client, rng.ephemeral_port());
                 let up = rng.range(200, 500) as usize;
                 let dn = rng.range(200, 600) as usize;
-                ips.extend(tcp_session(c, v4(addrs[i], 443), at(ms + 40), up, dn)?);
+                ips.extend(tcp_session(
+                    c,
+                    v4(nth(&addrs, i)?, 443),
+                    at(ms + 40),
+                    up,
+                    dn,
+                )?);
             }
         }
     }

@@ -16,7 +16,7 @@ use super::session::{
     dns_lookup_tcp, tcp_refused, tcp_session, tcp_unanswered, Close, Conversation, Dir, DnsReply,
     Framing, IpPacket, TcpSession,
 };
-use super::{sort_by_time, Packet, Rng, Ts};
+use super::{nth, sort_by_time, Packet, Rng, Ts};
 use std::collections::HashSet;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -240,7 +240,7 @@ fn relay_orb_packets() -> io::Result<Vec<Packet>> {
         let (o_up, o_down) = (about(&mut rng, up, 3), about(&mut rng, down, 3));
         ips.extend(tcp_session(
             ports.next(&mut rng, relay),
-            v4(*d, ORB_PORTS[k % 3]),
+            v4(*d, super::cycle(&ORB_PORTS, k)),
             at(t_out),
             o_up as usize,
             o_down as usize,
@@ -367,7 +367,7 @@ fn inbound_flood(
     let times = random_times(rng, n, lo, hi);
     let mut ips = Vec::new();
     for (ms, i) in times.into_iter().zip(who) {
-        let c = ports.next(rng, ip4(sources[i]));
+        let c = ports.next(rng, ip4(nth(&sources, i)?));
         ips.extend(session(TcpSession::new(c, server, at(ms))).build()?);
     }
     Ok(ips)
@@ -484,7 +484,8 @@ fn udp_amplification_packets() -> io::Result<Vec<Packet>> {
             }
         };
         let len = rng.range(60, 141) as usize;
-        let mut payload = if sports[i] == 123 {
+        let (source, sport) = (nth(&sources, i)?, nth(&sports, i)?);
+        let mut payload = if sport == 123 {
             // NTP mode 7 response, implementation 3 (XNTPD), request 42 (MON_GETLIST_1).
             vec![0xd7, 0x00, 0x03, 0x2a, 0x00, 0x06, 0x00, 0x48]
         } else {
@@ -495,7 +496,7 @@ fn udp_amplification_packets() -> io::Result<Vec<Packet>> {
         };
         payload.extend(rng.bytes(len - payload.len()));
         // The reflector is the "client" of this one-packet conversation.
-        let mut c = Conversation::new(v4(sources[i], sports[i]), SocketAddr::new(victim, dport));
+        let mut c = Conversation::new(v4(source, sport), SocketAddr::new(victim, dport));
         c.udp(at(ms), Dir::ToServer, &payload)?;
         ips.extend(c.into_packets());
     }
@@ -533,7 +534,7 @@ fn benign_busy_server_packets() -> io::Result<Vec<Packet>> {
     let times = random_times(&mut rng, 300, 0, 10 * MIN);
     let mut ips = Vec::new();
     for (ms, i) in times.into_iter().zip(who) {
-        let c = ports.next(&mut rng, ip4(clients[i]));
+        let c = ports.next(&mut rng, ip4(nth(&clients, i)?));
         let (up, down) = (rng.range(60, 201), rng.range(100, 401));
         ips.extend(tcp_session(
             c,
@@ -637,17 +638,14 @@ fn benign_many_443_packets() -> io::Result<Vec<Packet>> {
     let loads = random_times(&mut rng, PAGE_LOADS, 0, 10 * MIN - 2_000);
     let mut ips = Vec::new();
     for (k, ms) in loads.into_iter().enumerate() {
-        let main = hosts[k % hosts.len()];
-        let others = [
-            hosts[rng.below(hosts.len() as u64) as usize],
-            hosts[rng.below(hosts.len() as u64) as usize],
-        ];
+        let main = super::cycle(&hosts, k);
+        let others = [super::pick(&mut rng, &hosts), super::pick(&mut rng, &hosts)];
         let mut t = ms;
         for j in 0..CONNS_PER_LOAD {
             let h = if j < 2 || rng.chance(0.5) {
                 main
             } else {
-                others[rng.below(2) as usize]
+                super::pick(&mut rng, &others)
             };
             let c = ports.next(&mut rng, client);
             let (up, down) = (rng.range(150, 401), rng.range(200, 701));

@@ -273,8 +273,8 @@ struct Encoder {
 impl Encoder {
     fn name(&mut self, name: &DomainName) -> io::Result<()> {
         let labels = &name.labels;
-        for i in 0..labels.len() {
-            let suffix = &labels[i..];
+        for (i, label) in labels.iter().enumerate() {
+            let suffix = labels.get(i..).unwrap_or_default();
             if self.compress {
                 let hit = self.names.iter().find(|(s, _)| {
                     s.len() == suffix.len()
@@ -290,7 +290,6 @@ impl Encoder {
                     }
                 }
             }
-            let label = &labels[i];
             let len = u8::try_from(label.len())
                 .ok()
                 .filter(|l| *l <= 63)
@@ -332,7 +331,7 @@ impl Encoder {
         }
         let rdlen = self.buf.len() - len_at - 2;
         let rdlen = u16::try_from(rdlen).map_err(|_| invalid(format!("RDATA of {rdlen} bytes")))?;
-        self.buf[len_at..len_at + 2].copy_from_slice(&rdlen.to_be_bytes());
+        super::build::put_be16(&mut self.buf, len_at, rdlen);
         Ok(())
     }
 }
@@ -342,13 +341,13 @@ pub fn svcb_rdata(priority: u16, target: &DomainName, alpn: &[&str]) -> Vec<u8> 
     let mut d = priority.to_be_bytes().to_vec();
     for l in &target.labels {
         d.push(l.len().min(63) as u8);
-        d.extend_from_slice(&l[..l.len().min(63)]);
+        d.extend_from_slice(l.get(..63).unwrap_or(l));
     }
     d.push(0);
     let mut value = Vec::new();
     for id in alpn {
         value.push(id.len().min(255) as u8);
-        value.extend_from_slice(&id.as_bytes()[..id.len().min(255)]);
+        value.extend_from_slice(id.as_bytes().get(..255).unwrap_or(id.as_bytes()));
     }
     d.extend_from_slice(&1u16.to_be_bytes()); // SvcParamKey alpn
     d.extend_from_slice(&(value.len().min(0xffff) as u16).to_be_bytes());

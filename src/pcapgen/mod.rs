@@ -153,6 +153,29 @@ impl Packet {
     }
 }
 
+/// `items[i]`. Scenario code only indexes its own tables with indices below their
+/// length; an error here is a generator bug, reported rather than panicking.
+pub(crate) fn nth<T: Copy>(items: &[T], i: usize) -> std::io::Result<T> {
+    items
+        .get(i)
+        .copied()
+        .ok_or_else(|| std::io::Error::other(format!("index {i} of a {}-item table", items.len())))
+}
+
+/// One of `items` drawn uniformly by `rng` (the default for an empty table).
+pub(crate) fn pick<T: Copy + Default>(rng: &mut Rng, items: &[T]) -> T {
+    let i = rng.below(items.len() as u64) as usize;
+    items.get(i).copied().unwrap_or_default()
+}
+
+/// `items[k % items.len()]`: round-robin over a table (the default for an empty one).
+pub(crate) fn cycle<T: Copy + Default>(items: &[T], k: usize) -> T {
+    items
+        .get(k.checked_rem(items.len()).unwrap_or(0))
+        .copied()
+        .unwrap_or_default()
+}
+
 /// Sorts packets by timestamp, keeping the order of equal timestamps (scenarios build
 /// conversations one by one and then interleave them this way).
 pub fn sort_by_time(packets: &mut [Packet]) {

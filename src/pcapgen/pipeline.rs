@@ -43,8 +43,8 @@ fn resolver() -> SocketAddr {
 
 /// A 48-byte NTPv4 client request (mode 3) or server reply (mode 4).
 fn ntp(reply: bool) -> Vec<u8> {
-    let mut m = vec![0u8; 48];
-    m[0] = if reply { 0x24 } else { 0x23 };
+    let mut m = vec![if reply { 0x24 } else { 0x23 }];
+    m.resize(48, 0);
     m
 }
 

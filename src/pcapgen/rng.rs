@@ -54,7 +54,9 @@ impl Rng {
     pub fn fill(&mut self, buf: &mut [u8]) {
         for chunk in buf.chunks_mut(8) {
             let bytes = self.next_u64().to_le_bytes();
-            chunk.copy_from_slice(&bytes[..chunk.len()]);
+            for (d, s) in chunk.iter_mut().zip(bytes) {
+                *d = s;
+            }
         }
     }
 

@@ -91,9 +91,14 @@ impl Conversation {
     /// Wraps a transport payload of protocol `proto` in IP and records it.
     pub fn send_ip(&mut self, ts: Ts, dir: Dir, proto: u8, transport: &[u8]) -> io::Result<()> {
         let (src, dst) = self.ends(dir);
-        let slot = usize::from(dir == Dir::ToClient);
-        let id = self.ids[slot];
-        self.ids[slot] = id.wrapping_add(1);
+        let [to_server, to_client] = &mut self.ids;
+        let counter = if dir == Dir::ToClient {
+            to_client
+        } else {
+            to_server
+        };
+        let id = *counter;
+        *counter = id.wrapping_add(1);
         let ip = match (src.ip(), dst.ip()) {
             (IpAddr::V4(s), IpAddr::V4(d)) => {
                 let spec = Ipv4Spec {

@@ -98,7 +98,7 @@ impl<W: Write> PcapWriter<W> {
         h[8..12].copy_from_slice(&len_u32(stored)?.to_le_bytes());
         h[12..16].copy_from_slice(&orig_len.max(len_u32(data.len())?).to_le_bytes());
         self.w.write_all(&h)?;
-        self.w.write_all(&data[..stored])
+        self.w.write_all(data.get(..stored).unwrap_or(data))
     }
 
     /// Writes a packet; its link type must be the file's.
@@ -198,7 +198,8 @@ impl<W: Write> PcapngWriter<W> {
         self.w.write_all(&block_type.to_le_bytes())?;
         self.w.write_all(&total.to_le_bytes())?;
         self.w.write_all(body)?;
-        self.w.write_all(&[0u8; 3][..pad4(body.len())])?;
+        self.w
+            .write_all([0u8; 3].get(..pad4(body.len())).unwrap_or_default())?;
         self.w.write_all(&total.to_le_bytes())
     }
 
@@ -243,7 +244,7 @@ impl<W: Write> PcapngWriter<W> {
         body.extend_from_slice(&(units as u32).to_le_bytes());
         body.extend_from_slice(&len_u32(stored)?.to_le_bytes());
         body.extend_from_slice(&orig_len.max(len_u32(data.len())?).to_le_bytes());
-        body.extend_from_slice(&data[..stored]);
+        body.extend_from_slice(data.get(..stored).unwrap_or(data));
         self.block(EPB, &body)
     }
 
@@ -305,8 +306,8 @@ pub fn write_pcapng<W: Write>(w: W, interfaces: &[Interface], packets: &[Packet]
 pub fn pcap_record_offsets(file: &[u8]) -> Vec<(usize, usize, usize)> {
     let mut out = Vec::new();
     let mut at = 24;
-    while let Some(h) = file.get(at..at + 16) {
-        let incl = u32::from_le_bytes([h[8], h[9], h[10], h[11]]) as usize;
+    while let Some(&[_, _, _, _, _, _, _, _, a, b, c, d, _, _, _, _]) = file.get(at..at + 16) {
+        let incl = u32::from_le_bytes([a, b, c, d]) as usize;
         let data = at + 16;
         if data + incl > file.len() {
             break;

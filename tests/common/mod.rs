@@ -5,7 +5,13 @@
 //! exactly one top-level property, `botsense` (an object), which is patched in here;
 //! everything else must be what Suricata itself would accept.
 
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use serde_json::Value;
 
