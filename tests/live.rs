@@ -8,7 +8,12 @@
 //! Namespaces, setpriv and strace need root: these tests fail saying so otherwise (CI
 //! runs as root). The tools come from `scripts/setup.sh --test`.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod common;
 

@@ -5,7 +5,12 @@
 //! header and that the MSG is the EVE line. rsyslogd comes from the Debian packages
 //! rsyslog and rsyslog-gnutls, certtool from gnutls-bin (`scripts/setup.sh --test`).
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod common;
 

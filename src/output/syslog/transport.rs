@@ -121,7 +121,10 @@ impl Connector {
     pub fn connect(&self) -> io::Result<Connection> {
         let addrs = self.addrs()?;
         if self.transport == Transport::Udp {
-            let addr = addrs[0];
+            // `addrs` is never empty: `addrs()` returns an error instead.
+            let Some(&addr) = addrs.first() else {
+                return Err(io::Error::from(io::ErrorKind::NotFound));
+            };
             let bind: SocketAddr = if addr.is_ipv4() {
                 ([0, 0, 0, 0], 0).into()
             } else {
