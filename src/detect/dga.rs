@@ -466,7 +466,6 @@ impl Detector for DgaDetector {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::config::HomeNet;
     use crate::decode::dns::{DnsAnswer, DnsMessage, DnsName, DnsQuestion, RData};
     use crate::detect::beacon::tests::{ts, Rng, HOST};
 
@@ -519,16 +518,8 @@ pub(crate) mod tests {
     }
 
     fn run(det: &mut DgaDetector, lookups: &[DnsTransaction]) -> Vec<Alert> {
-        let home = HomeNet::default_nets();
-        let mut alerts = Vec::new();
-        let mut ctx = DetectContext {
-            home: &home,
-            alerts: &mut alerts,
-        };
-        for l in lookups {
-            det.on_record(&Record::Dns(l), &mut ctx);
-        }
-        alerts
+        let records: Vec<Record<'_>> = lookups.iter().map(Record::Dns).collect();
+        crate::detect::run_records(det, &records)
     }
 
     fn detector() -> DgaDetector {

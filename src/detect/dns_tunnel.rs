@@ -288,21 +288,12 @@ impl Detector for DnsTunnelDetector {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::HomeNet;
     use crate::detect::beacon::tests::{Rng, HOST};
     use crate::detect::dga::tests::lookup;
 
     fn run(det: &mut DnsTunnelDetector, lookups: &[DnsTransaction]) -> Vec<Alert> {
-        let home = HomeNet::default_nets();
-        let mut alerts = Vec::new();
-        let mut ctx = DetectContext {
-            home: &home,
-            alerts: &mut alerts,
-        };
-        for l in lookups {
-            det.on_record(&Record::Dns(l), &mut ctx);
-        }
-        alerts
+        let records: Vec<Record<'_>> = lookups.iter().map(Record::Dns).collect();
+        crate::detect::run_records(det, &records)
     }
 
     fn detector() -> DnsTunnelDetector {

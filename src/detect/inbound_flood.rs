@@ -488,16 +488,8 @@ mod tests {
     }
 
     fn run(det: &mut InboundFloodDetector, flows: &[FlowRecord]) -> Vec<Alert> {
-        let home = HomeNet::default_nets();
-        let mut alerts = Vec::new();
-        let mut ctx = DetectContext {
-            home: &home,
-            alerts: &mut alerts,
-        };
-        for f in flows {
-            det.on_record(&Record::ConnStart(f), &mut ctx);
-        }
-        alerts
+        let records: Vec<Record<'_>> = flows.iter().map(Record::ConnStart).collect();
+        crate::detect::run_records(det, &records)
     }
 
     fn source(i: u64) -> String {

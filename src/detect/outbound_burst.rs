@@ -346,20 +346,11 @@ impl Detector for OutboundBurstDetector {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::HomeNet;
     use crate::detect::beacon::tests::{flow, C2, HOST};
 
     fn run(det: &mut OutboundBurstDetector, flows: &[FlowRecord]) -> Vec<Alert> {
-        let home = HomeNet::default_nets();
-        let mut alerts = Vec::new();
-        let mut ctx = DetectContext {
-            home: &home,
-            alerts: &mut alerts,
-        };
-        for f in flows {
-            det.on_record(&Record::ConnStart(f), &mut ctx);
-        }
-        alerts
+        let records: Vec<Record<'_>> = flows.iter().map(Record::ConnStart).collect();
+        crate::detect::run_records(det, &records)
     }
 
     fn detector() -> OutboundBurstDetector {
