@@ -111,12 +111,7 @@ impl AlertingConfig {
 }
 
 /// A config error naming `key`, for the detectors' `validate`.
-pub fn invalid(key: &str, message: &str) -> crate::config::ConfigError {
-    crate::config::ConfigError::Invalid {
-        key: key.to_string(),
-        message: message.to_string(),
-    }
-}
+pub(crate) use crate::config::invalid;
 
 /// A bounded map that forgets its least recently touched entry when full.
 ///
