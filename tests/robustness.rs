@@ -20,6 +20,7 @@ use botsense::pcapgen::build::{self, ethertype, ipproto, ipv6_option, Ipv4Spec, 
 use botsense::pcapgen::writer::{self, Interface, TsResolution, DEFAULT_SNAPLEN};
 use botsense::pcapgen::{LinkType, Packet, PcapWriter, PcapngWriter, Ts};
 use common::run::{replay, Run};
+use serde_json::Value;
 use std::io::Write;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -63,7 +64,9 @@ fn check_clean(run: &Run, path: &Path) {
 
 /// `botsense.stats.decode.errors.REASON` of the final stats event.
 fn skipped(run: &Run, reason: &str) -> u64 {
-    run.counter(&format!("botsense.stats.decode.errors.{reason}"))
+    // Per-reason counters are written only once they are non-zero.
+    run.counter_or_absent(&format!("botsense.stats.decode.errors.{reason}"))
+        .unwrap_or(0)
 }
 
 /// Asserts every reason was counted exactly as often as expected, and that nothing else
@@ -77,6 +80,42 @@ fn assert_skips(run: &Run, expected: &[(&str, u64)]) {
             run.final_stats()["botsense"]["stats"]["decode"]
         );
     }
+    // No other reason was counted (the per-reason counters appear once non-zero).
+    fn leaves(prefix: &str, v: &Value, out: &mut std::collections::BTreeSet<String>) {
+        match v.as_object() {
+            Some(m) => {
+                for (k, v) in m {
+                    let name = if prefix.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{prefix}.{k}")
+                    };
+                    leaves(&name, v, out);
+                }
+            }
+            None => {
+                out.insert(prefix.to_string());
+            }
+        }
+    }
+    let mut counted = std::collections::BTreeSet::new();
+    leaves(
+        "",
+        &run.final_stats()["botsense"]["stats"]["decode"]["errors"],
+        &mut counted,
+    );
+    counted.remove("");
+    let want: std::collections::BTreeSet<String> = expected
+        .iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(r, _)| r.to_string())
+        .collect();
+    assert_eq!(
+        counted,
+        want,
+        "{}",
+        run.final_stats()["botsense"]["stats"]["decode"]
+    );
     // `errors_total` counts the capture thread's decoder; DNS is parsed in the workers.
     let total: u64 = expected
         .iter()
