@@ -417,12 +417,17 @@ impl FlowTable {
 
         // A new SYN on a closed flow is a new connection reusing the tuple.
         let mut slot = self.find(&key);
-        if is_syn {
-            if let Some(s) = slot {
-                if self.entry(s).is_some_and(|e| e.phase == TcpPhase::Closed) {
-                    self.end(s, EndReason::Active, emit);
-                    slot = None;
-                }
+        // The flow this packet would join is over when a new SYN reuses a closed tuple,
+        // or when it sat idle past its timeout (expiry runs on ticks, and in a replay the
+        // tick that ends a gap comes after the packet that ends it): end it first, so a
+        // replay splits flows exactly where a live capture would.
+        if let Some(s) = slot {
+            let over = self.entry(s).is_some_and(|e| {
+                (is_syn && e.phase == TcpPhase::Closed) || p.ts > self.deadline(e)
+            });
+            if over {
+                self.end(s, EndReason::Active, emit);
+                slot = None;
             }
         }
 
@@ -709,6 +714,25 @@ impl FlowTable {
 mod tests {
     use super::*;
     use crate::decode::VlanIds;
+
+    #[test]
+    fn a_packet_after_the_idle_timeout_starts_a_new_flow() {
+        let mut t = FlowTable::new(cfg(100));
+        let mut ends = Vec::new();
+        let mut starts = 0;
+        for at in [0, 200] {
+            let p = pkt(at, "10.0.0.1", 5000, "8.8.8.8", 9000, Proto::Udp, 0);
+            t.process(&p, &mut |r| match r {
+                Record::ConnStart(_) => starts += 1,
+                Record::FlowEnd(f) => ends.push((f.end, f.pkts_toserver)),
+                _ => {}
+            });
+        }
+        // udp_timeout is 120 s: the first flow timed out before the second packet.
+        assert_eq!(starts, 2);
+        assert_eq!(ends, vec![(EndReason::Timeout, 1)]);
+        assert_eq!(t.len(), 1);
+    }
 
     /// The table's own cost per flow: the slab entry, the heap entry and the index's
     /// slot number with its control byte at the worst load (just over half full after a
