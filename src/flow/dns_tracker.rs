@@ -159,6 +159,11 @@ impl DnsTracker {
         let key = (flow.flow_id, msg.id);
         if !msg.is_response() {
             self.counters.queries += 1;
+            // A retransmitted query keeps the first one's time, and takes no room: it
+            // must not push out another pending query.
+            if self.pending.contains_key(&key) {
+                return;
+            }
             if self.pending.len() >= self.cfg.max_pending {
                 self.evict_oldest(emit);
             }
@@ -179,11 +184,8 @@ impl DnsTracker {
                 query: Some(msg),
                 response: None,
             };
-            // A retransmitted query keeps the first one's time.
-            if !self.pending.contains_key(&key) {
-                self.order.push_back((pkt.ts, key.0, key.1));
-                self.pending.insert(key, tx);
-            }
+            self.order.push_back((pkt.ts, key.0, key.1));
+            self.pending.insert(key, tx);
             return;
         }
         self.counters.responses += 1;
@@ -261,5 +263,65 @@ impl DnsTracker {
         let mut c = self.counters.clone();
         c.pending = self.pending.len() as u64;
         c
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode::{PacketMeta, VlanIds};
+    use crate::flow::FlowRef;
+    use crate::pcapgen::dns::{DnsMessage, DomainName};
+
+    fn query(flow_id: u64, id: u16, at: u64) -> (PacketMeta, FlowRef) {
+        let msg = DnsMessage::query(id, &DomainName::parse("example.com"), 1)
+            .encode()
+            .unwrap();
+        let client = Endpoint {
+            ip: "10.0.0.1".parse().unwrap(),
+            port: 40_000 + flow_id as u16,
+        };
+        let server = Endpoint {
+            ip: "10.0.0.53".parse().unwrap(),
+            port: 53,
+        };
+        let p = PacketMeta {
+            ts: Timestamp::from_secs_micros(at, 0),
+            src: client.ip,
+            dst: server.ip,
+            src_port: client.port,
+            dst_port: server.port,
+            proto: Proto::Udp,
+            tcp_flags: 0,
+            vlan: VlanIds::default(),
+            wire_len: 100,
+            payload_len: msg.len() as u32,
+            dns: Some(msg.into_boxed_slice()),
+        };
+        let f = FlowRef {
+            flow_id,
+            client,
+            server,
+            from_client: true,
+        };
+        (p, f)
+    }
+
+    #[test]
+    fn a_retransmitted_query_does_not_push_out_another_pending_query() {
+        let mut t = DnsTracker::new(DnsTrackerConfig {
+            max_pending: 2,
+            timeout: 30 * crate::time::MICROS_PER_SEC,
+            limits: Default::default(),
+        });
+        let mut emitted = Vec::new();
+        for (flow, at) in [(1, 0), (2, 1), (2, 2)] {
+            let (p, f) = query(flow, 7, at);
+            t.on_packet(&p, &f, &mut |d| emitted.push(d.flow_id));
+        }
+        assert!(emitted.is_empty(), "{emitted:?}");
+        assert_eq!(t.counters().pending_evicted, 0);
+        assert_eq!(t.counters().queries, 3);
+        assert_eq!(t.counters().pending, 2);
     }
 }
