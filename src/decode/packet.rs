@@ -680,6 +680,11 @@ impl Decoder<'_> {
     /// VXLAN (RFC 7348): 8 bytes with the I flag, then Ethernet. UDP to 4789 without
     /// the I flag is not VXLAN and stays a UDP flow.
     fn vxlan(&mut self, t: Transport<'_>, depth: u8) -> Option<PacketMeta> {
+        // An empty datagram to the tunnel port (a port probe) carries no tunnel: it is
+        // a plain UDP packet, not a truncated header.
+        if t.payload_len == 0 {
+            return Some(self.meta(t));
+        }
         let Some(h) = header::<8>(t.payload) else {
             return self.fail(C::TunnelHeaderTooSmall);
         };
@@ -695,6 +700,11 @@ impl Decoder<'_> {
 
     /// Geneve (RFC 8926): 8 bytes plus options, then Ethernet or IP by protocol type.
     fn geneve(&mut self, t: Transport<'_>, depth: u8) -> Option<PacketMeta> {
+        // An empty datagram to the tunnel port (a port probe) carries no tunnel: it is
+        // a plain UDP packet, not a truncated header.
+        if t.payload_len == 0 {
+            return Some(self.meta(t));
+        }
         let Some(h) = header::<8>(t.payload) else {
             return self.fail(C::TunnelHeaderTooSmall);
         };
@@ -1565,6 +1575,17 @@ mod tests {
         assert_eq!(c.get(C::Vxlan), 0);
         let cut = ipv4(17, &udp(55555, 4789, &[8, 0, 0]));
         assert_dropped(decode(LinkType::Raw, &cut), "tunnel.header_too_small", true);
+    }
+
+    #[test]
+    fn an_empty_datagram_to_a_tunnel_port_is_a_plain_udp_probe() {
+        for port in [4789, 6081] {
+            let pkt = ipv4(17, &udp(55555, port, b""));
+            let (m, c) = decode(LinkType::Raw, &pkt);
+            let m = m.unwrap();
+            assert_eq!((m.proto, m.dst_port, m.payload_len), (Proto::Udp, port, 0));
+            assert_eq!(c.errors_total(), 0);
+        }
     }
 
     fn geneve(opt_words: u8, protocol: u16, payload: &[u8]) -> Vec<u8> {
