@@ -15,11 +15,9 @@ use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 
-/// Reader buffer; grows up to [`MAX_RECORD`] for a larger record.
+/// Reader buffer. A record that does not fit in it (over 1 MiB, four times libpcap's
+/// largest snaplen) is corrupt: the file is read up to it and a warning names its offset.
 const BUFFER: usize = 1 << 20;
-/// The largest record botsense accepts (libpcap's own maximum snaplen is 256 KiB); a
-/// record claiming more is corrupt.
-pub const MAX_RECORD: usize = 262_144 + 4096;
 
 /// A file that was read only up to some point.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -328,7 +326,8 @@ pub fn read_file(
                             stop = deliver(
                                 ifc,
                                 Timestamp::ZERO,
-                                spb.data,
+                                // Like packet data in an EPB, padded to 4 bytes.
+                                spb.data.get(..spb.origlen as usize).unwrap_or(spb.data),
                                 spb.origlen,
                                 filter.as_deref_mut(),
                                 counters,
@@ -368,19 +367,12 @@ pub fn read_file(
                 }
             }
             Err(PcapError::BufferTooSmall) => {
-                let size = reader.data().len().max(BUFFER) * 2;
-                if size > MAX_RECORD * 2 || !reader.grow(size) {
-                    counters.oversized += 1;
-                    outcome.warning = Some(warn(
-                        offset,
-                        format!("record longer than the {MAX_RECORD}-byte limit (corrupt length)"),
-                    ));
-                    break;
-                }
-                if reader.refill().is_err() {
-                    outcome.warning = Some(warn(offset, "read error".to_string()));
-                    break;
-                }
+                counters.oversized += 1;
+                outcome.warning = Some(warn(
+                    offset,
+                    format!("record longer than the {BUFFER}-byte read buffer (corrupt length)"),
+                ));
+                break;
             }
             Err(PcapError::UnexpectedEof) => {
                 outcome.warning = Some(warn(
