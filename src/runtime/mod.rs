@@ -153,23 +153,27 @@ pub fn run(config: Config, opts: RunOptions) -> Result<RunSummary, RunError> {
             error,
         })?;
 
+    // Join every thread before judging any: a panicked thread must not keep the output
+    // thread from flushing what it has, or the syslog thread from draining.
     let capture_result = capture_handle
         .join()
-        .map_err(|_| RunError::ThreadPanicked("capture".into()))?;
-    for (i, h) in handles.into_iter().enumerate() {
-        h.join()
-            .map_err(|_| RunError::ThreadPanicked(format!("worker-{i}")))?;
-    }
+        .map_err(|_| RunError::ThreadPanicked("capture".into()));
+    let worker_panicked = handles
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, h)| h.join().is_err().then_some(i))
+        .collect::<Vec<_>>();
     let output_result = output_handle
         .join()
         .map_err(|_| RunError::ThreadPanicked("output".into()));
-    let syslog_report = match syslog {
-        Some(s) => Some(s.finish()?),
-        None => None,
-    };
-    let output_result = output_result?;
+    let syslog_report = syslog.map(SyslogThread::finish).transpose();
 
-    let capture_report = capture_result?;
+    let capture_report = capture_result??;
+    if let Some(i) = worker_panicked.first() {
+        return Err(RunError::ThreadPanicked(format!("worker-{i}")));
+    }
+    let output_result = output_result?;
+    let syslog_report = syslog_report?;
     let output_report = output_result.map_err(|error| RunError::EveWrite {
         path: eve_path,
         error,
