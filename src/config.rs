@@ -461,14 +461,23 @@ impl Config {
         if !(64..=262_144).contains(&snaplen) {
             return Err(invalid("capture.snaplen", "must be between 64 and 262144"));
         }
+        // libpcap takes both as a C int and ignores values that do not fit.
+        let buffer_size_mib = c.buffer_size_mib.unwrap_or(64);
+        if !(1..=2047).contains(&buffer_size_mib) {
+            return Err(invalid(
+                "capture.buffer_size_mib",
+                "must be between 1 and 2047",
+            ));
+        }
+        let timeout_ms = c.timeout_ms.unwrap_or(100);
+        if !(1..=60_000).contains(&timeout_ms) {
+            return Err(invalid("capture.timeout_ms", "must be between 1 and 60000"));
+        }
         let capture = CaptureSettings {
             snaplen,
-            buffer_size_mib: positive(
-                "capture.buffer_size_mib",
-                c.buffer_size_mib.unwrap_or(64).into(),
-            )? as u32,
+            buffer_size_mib,
             promiscuous: c.promiscuous.unwrap_or(true),
-            timeout_ms: positive("capture.timeout_ms", c.timeout_ms.unwrap_or(100).into())? as u32,
+            timeout_ms,
         };
 
         let f = raw.flow;
@@ -598,6 +607,20 @@ mod tests {
                 let want = home.networks().iter().any(|n| n.contains(&canonical(ip)));
                 proptest::prop_assert_eq!(home.is_internal(ip), want, "{}", ip);
             }
+        }
+    }
+
+    #[test]
+    fn capture_sizes_libpcap_cannot_take_are_errors_naming_the_key() {
+        for (text, key) in [
+            (
+                "[capture]\nbuffer_size_mib = 4096\n",
+                "capture.buffer_size_mib",
+            ),
+            ("[capture]\ntimeout_ms = 0\n", "capture.timeout_ms"),
+        ] {
+            let err = parse(text).err().map(|e| e.to_string()).unwrap_or_default();
+            assert!(err.contains(key), "{text}: {err}");
         }
     }
 
