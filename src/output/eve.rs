@@ -4,8 +4,11 @@
 //!
 //! Each `write_*` appends exactly one JSON object, without a trailing newline, to a
 //! reusable buffer; the caller adds the line break (file) or the frame (syslog). The
-//! events are small borrowed structs serialized by serde_json: nothing is copied from the
-//! records except rendered names and addresses.
+//! header every event shares and the whole flow event are written field by field with
+//! [`JsonObject`] (flow lines are the most frequent, and serde_json's per-key escaping
+//! was most of their cost); dns and alert bodies and stats are small borrowed structs
+//! serialized by serde_json. Nothing is copied from the records except rendered names and
+//! addresses.
 //!
 //! Everything botsense knows beyond Suricata's schema goes into one top-level `botsense`
 //! object, the only property the Suricata schema (`tests/reference/`) does not list.
@@ -212,7 +215,8 @@ fn header<'o>(
     if ports {
         ev.u64("dest_port", u64::from(t.dest.port));
     }
-    ev.str("proto", &t.proto.eve_name());
+    // "TCP", "UDP", ... or a protocol number.
+    ev.plain_str("proto", &t.proto.eve_name());
     if matches!(t.proto, Proto::Icmp | Proto::Icmpv6) {
         ev.u64("icmp_type", u64::from(t.src.port))
             .u64("icmp_code", u64::from(t.dest.port));
@@ -225,7 +229,8 @@ fn header<'o>(
         t.dest.ip,
         t.dest.port,
     );
-    ev.str("community_id", &id);
+    // "1:" and base64: letters, digits, `+`, `/`, `=`.
+    ev.plain_str("community_id", &id);
     ev
 }
 
