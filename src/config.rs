@@ -385,6 +385,15 @@ pub fn default_workers() -> usize {
 /// The most workers botsense starts; more only adds channel and memory overhead.
 pub const MAX_WORKERS: usize = 256;
 
+/// `Ok` unless `v` is zero; the detectors' `validate` uses it for counts and limits.
+pub(crate) fn nonzero<T: PartialEq + Default>(key: &str, v: T) -> Result<(), ConfigError> {
+    if v == T::default() {
+        Err(invalid(key, "must be greater than 0"))
+    } else {
+        Ok(())
+    }
+}
+
 pub(crate) fn positive(key: &str, v: u64) -> Result<u64, ConfigError> {
     if v == 0 {
         Err(invalid(key, "must be greater than 0"))

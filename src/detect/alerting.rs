@@ -100,18 +100,13 @@ impl Default for AlertingConfig {
 
 impl AlertingConfig {
     pub fn validate(&self) -> Result<(), crate::config::ConfigError> {
-        if self.max_keys == 0 {
-            return Err(invalid(
-                "detect.alerting.max_keys",
-                "must be greater than 0",
-            ));
-        }
+        nonzero("detect.alerting.max_keys", self.max_keys)?;
         Ok(())
     }
 }
 
 /// A config error naming `key`, for the detectors' `validate`.
-pub(crate) use crate::config::invalid;
+pub(crate) use crate::config::{invalid, nonzero};
 
 /// A bounded map that forgets its least recently touched entry when full.
 ///

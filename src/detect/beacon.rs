@@ -30,8 +30,8 @@
 //! 443 traffic never alerts.
 
 use super::alerting::{
-    invalid, median_sorted, quantile_sorted, round3, sort_f64, AlertDedup, AlertingConfig, LruMap,
-    CATEGORY_TROJAN, MITRE_TACTICS, MITRE_TECHNIQUES_C2, SID_BEACON_PERIODIC,
+    invalid, median_sorted, nonzero, quantile_sorted, round3, sort_f64, AlertDedup, AlertingConfig,
+    LruMap, CATEGORY_TROJAN, MITRE_TACTICS, MITRE_TECHNIQUES_C2, SID_BEACON_PERIODIC,
     SID_BEACON_PERIODIC_WEB, SID_BEACON_SEED_RATE,
 };
 use super::{Alert, DetectContext, Detector, Severity};
@@ -162,15 +162,8 @@ impl BeaconConfig {
                 "must be between 4 and 4096",
             ));
         }
-        if self.max_keys == 0 {
-            return Err(invalid("detect.beacon.max_keys", "must be greater than 0"));
-        }
-        if self.max_resolved_names == 0 {
-            return Err(invalid(
-                "detect.beacon.max_resolved_names",
-                "must be greater than 0",
-            ));
-        }
+        nonzero("detect.beacon.max_keys", self.max_keys)?;
+        nonzero("detect.beacon.max_resolved_names", self.max_resolved_names)?;
         Ok(())
     }
 }

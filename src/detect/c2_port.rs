@@ -7,7 +7,7 @@
 //! idling on its channel), or Sumo's high-volume case (>200 connections over ≥6 hours).
 
 use super::alerting::{
-    invalid, round3, AlertDedup, AlertingConfig, LruMap, CATEGORY_TROJAN, MITRE_TACTICS,
+    invalid, nonzero, round3, AlertDedup, AlertingConfig, LruMap, CATEGORY_TROJAN, MITRE_TACTICS,
     MITRE_TECHNIQUES_C2, SID_C2_PORT,
 };
 use super::beacon::endpoint_text;
@@ -63,12 +63,10 @@ impl C2PortConfig {
                 "lists no port (set enabled = false instead)",
             ));
         }
-        if self.repeat_min_connections == 0 {
-            return Err(invalid(
-                "detect.c2_port.repeat_min_connections",
-                "must be greater than 0",
-            ));
-        }
+        nonzero(
+            "detect.c2_port.repeat_min_connections",
+            self.repeat_min_connections,
+        )?;
         if self.repeat_min_hourly_buckets == 0 || self.repeat_min_hourly_buckets > MAX_BUCKETS {
             return Err(invalid(
                 "detect.c2_port.repeat_min_hourly_buckets",
@@ -81,9 +79,7 @@ impl C2PortConfig {
                 "must be between 1 and 24",
             ));
         }
-        if self.max_keys == 0 {
-            return Err(invalid("detect.c2_port.max_keys", "must be greater than 0"));
-        }
+        nonzero("detect.c2_port.max_keys", self.max_keys)?;
         Ok(())
     }
 }

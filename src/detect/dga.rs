@@ -21,7 +21,7 @@
 //!   easily looks up twenty long tracker and API names an hour.
 
 use super::alerting::{
-    invalid, round3, AlertDedup, AlertingConfig, LruMap, CATEGORY_TROJAN, MITRE_TACTICS,
+    invalid, nonzero, round3, AlertDedup, AlertingConfig, LruMap, CATEGORY_TROJAN, MITRE_TACTICS,
     MITRE_TECHNIQUES_DGA, SID_DGA_RANDOM_BURST, SID_DGA_SEED_VOLUME,
 };
 use super::dga_model::{label_score, registered_split, under_suffix};
@@ -144,12 +144,7 @@ impl Default for DgaConfig {
 
 impl DgaConfig {
     pub fn validate(&self) -> Result<(), ConfigError> {
-        if self.burst_window_s == 0 {
-            return Err(invalid(
-                "detect.dga.burst_window_s",
-                "must be greater than 0",
-            ));
-        }
+        nonzero("detect.dga.burst_window_s", self.burst_window_s)?;
         if self.seed_window_s < self.burst_window_s {
             return Err(invalid(
                 "detect.dga.seed_window_s",
@@ -177,9 +172,7 @@ impl DgaConfig {
                 "must be at least burst_min_names and seed_min_queries",
             ));
         }
-        if self.max_hosts == 0 {
-            return Err(invalid("detect.dga.max_hosts", "must be greater than 0"));
-        }
+        nonzero("detect.dga.max_hosts", self.max_hosts)?;
         if self
             .allowlist
             .iter()

@@ -10,8 +10,8 @@
 //! skipped.
 
 use super::alerting::{
-    invalid, round3, AlertDedup, AlertingConfig, LruMap, CATEGORY_BAD_TRAFFIC, MITRE_TACTICS,
-    MITRE_TECHNIQUES_DNS_TUNNEL, SID_DNS_TUNNEL,
+    invalid, nonzero, round3, AlertDedup, AlertingConfig, LruMap, CATEGORY_BAD_TRAFFIC,
+    MITRE_TACTICS, MITRE_TECHNIQUES_DNS_TUNNEL, SID_DNS_TUNNEL,
 };
 use super::dga::{default_allowlist, judged, name_text};
 use super::dga_model::{label_score, registered_split};
@@ -76,12 +76,7 @@ impl Default for DnsTunnelConfig {
 
 impl DnsTunnelConfig {
     pub fn validate(&self) -> Result<(), ConfigError> {
-        if self.window_s == 0 {
-            return Err(invalid(
-                "detect.dns_tunnel.window_s",
-                "must be greater than 0",
-            ));
-        }
+        nonzero("detect.dns_tunnel.window_s", self.window_s)?;
         if self.min_label_len < 8 || self.min_label_len > 63 {
             return Err(invalid(
                 "detect.dns_tunnel.min_label_len",
@@ -100,12 +95,7 @@ impl DnsTunnelConfig {
                 "must be at least min_unique_names",
             ));
         }
-        if self.max_keys == 0 {
-            return Err(invalid(
-                "detect.dns_tunnel.max_keys",
-                "must be greater than 0",
-            ));
-        }
+        nonzero("detect.dns_tunnel.max_keys", self.max_keys)?;
         Ok(())
     }
 }

@@ -19,7 +19,7 @@
 //! sources or connections reach `high_factor` times their threshold.
 
 use super::alerting::{
-    invalid, AlertDedup, AlertingConfig, LruMap, MITRE_TACTICS, MITRE_TACTICS_BRUTE_FORCE,
+    invalid, nonzero, AlertDedup, AlertingConfig, LruMap, MITRE_TACTICS, MITRE_TACTICS_BRUTE_FORCE,
     MITRE_TACTICS_FLOOD, MITRE_TECHNIQUES_BRUTE_FORCE, MITRE_TECHNIQUES_FLOOD,
     MITRE_TECHNIQUES_SPAM, SID_INBOUND_FLOOD_BRUTE_FORCE, SID_INBOUND_FLOOD_HTTP,
     SID_INBOUND_FLOOD_SPAM, SID_INBOUND_FLOOD_VOLUMETRIC,
@@ -77,18 +77,8 @@ impl Default for InboundFloodConfig {
 
 impl InboundFloodConfig {
     pub fn validate(&self) -> Result<(), ConfigError> {
-        if self.bin_s == 0 {
-            return Err(invalid(
-                "detect.inbound_flood.bin_s",
-                "must be greater than 0",
-            ));
-        }
-        if self.min_sources == 0 {
-            return Err(invalid(
-                "detect.inbound_flood.min_sources",
-                "must be greater than 0",
-            ));
-        }
+        nonzero("detect.inbound_flood.bin_s", self.bin_s)?;
+        nonzero("detect.inbound_flood.min_sources", self.min_sources)?;
         if self.min_connections < self.min_sources {
             return Err(invalid(
                 "detect.inbound_flood.min_connections",
@@ -101,12 +91,7 @@ impl InboundFloodConfig {
                 "must be at least 2",
             ));
         }
-        if self.max_keys == 0 {
-            return Err(invalid(
-                "detect.inbound_flood.max_keys",
-                "must be greater than 0",
-            ));
-        }
+        nonzero("detect.inbound_flood.max_keys", self.max_keys)?;
         Ok(())
     }
 }

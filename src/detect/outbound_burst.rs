@@ -17,8 +17,8 @@
 //! is `scan`'s case, not this one. Both fire only when both shapes hold.
 
 use super::alerting::{
-    invalid, AlertDedup, AlertingConfig, LruMap, CATEGORY_NETWORK_SCAN, MITRE_TACTICS_SCAN,
-    MITRE_TECHNIQUES_SCAN, SID_OUTBOUND_BURST_FLOOD, SID_OUTBOUND_BURST_SWEEP,
+    invalid, nonzero, AlertDedup, AlertingConfig, LruMap, CATEGORY_NETWORK_SCAN,
+    MITRE_TACTICS_SCAN, MITRE_TECHNIQUES_SCAN, SID_OUTBOUND_BURST_FLOOD, SID_OUTBOUND_BURST_SWEEP,
 };
 use super::beacon::endpoint_text;
 use super::{Alert, DetectContext, Detector, Severity};
@@ -69,30 +69,18 @@ impl Default for OutboundBurstConfig {
 
 impl OutboundBurstConfig {
     pub fn validate(&self) -> Result<(), ConfigError> {
-        if self.min_attempts == 0 {
-            return Err(invalid(
-                "detect.outbound_burst.min_attempts",
-                "must be greater than 0",
-            ));
-        }
+        nonzero("detect.outbound_burst.min_attempts", self.min_attempts)?;
         if self.min_unique_ports < 2 {
             return Err(invalid(
                 "detect.outbound_burst.min_unique_ports",
                 "must be at least 2",
             ));
         }
-        if self.window_s == 0 {
-            return Err(invalid(
-                "detect.outbound_burst.window_s",
-                "must be greater than 0",
-            ));
-        }
-        if self.sweep_max_targets == 0 {
-            return Err(invalid(
-                "detect.outbound_burst.sweep_max_targets",
-                "must be greater than 0",
-            ));
-        }
+        nonzero("detect.outbound_burst.window_s", self.window_s)?;
+        nonzero(
+            "detect.outbound_burst.sweep_max_targets",
+            self.sweep_max_targets,
+        )?;
         if self.high_attempts <= self.min_attempts {
             return Err(invalid(
                 "detect.outbound_burst.high_attempts",
@@ -105,12 +93,7 @@ impl OutboundBurstConfig {
                 "must be at least high_attempts",
             ));
         }
-        if self.max_hosts == 0 {
-            return Err(invalid(
-                "detect.outbound_burst.max_hosts",
-                "must be greater than 0",
-            ));
-        }
+        nonzero("detect.outbound_burst.max_hosts", self.max_hosts)?;
         Ok(())
     }
 }

@@ -24,8 +24,8 @@
 //! see it fire.
 
 use super::alerting::{
-    invalid, median_sorted, round3, sort_f64, AlertDedup, AlertingConfig, LruMap, CATEGORY_TROJAN,
-    MITRE_TACTICS, MITRE_TECHNIQUES_RELAY, SID_RELAY,
+    invalid, median_sorted, nonzero, round3, sort_f64, AlertDedup, AlertingConfig, LruMap,
+    CATEGORY_TROJAN, MITRE_TACTICS, MITRE_TECHNIQUES_RELAY, SID_RELAY,
 };
 use super::{Alert, DetectContext, Detector, Severity};
 use crate::config::ConfigError;
@@ -86,18 +86,8 @@ impl Default for RelayConfig {
 
 impl RelayConfig {
     pub fn validate(&self) -> Result<(), ConfigError> {
-        if self.max_delay_s == 0 {
-            return Err(invalid(
-                "detect.relay.max_delay_s",
-                "must be greater than 0",
-            ));
-        }
-        if self.min_relay_events == 0 {
-            return Err(invalid(
-                "detect.relay.min_relay_events",
-                "must be greater than 0",
-            ));
-        }
+        nonzero("detect.relay.max_delay_s", self.max_delay_s)?;
+        nonzero("detect.relay.min_relay_events", self.min_relay_events)?;
         if self.event_window_s < self.max_delay_s {
             return Err(invalid(
                 "detect.relay.event_window_s",
@@ -110,12 +100,10 @@ impl RelayConfig {
                 "must be at least high_min_peers",
             ));
         }
-        if self.max_inbound_per_host == 0 {
-            return Err(invalid(
-                "detect.relay.max_inbound_per_host",
-                "must be greater than 0",
-            ));
-        }
+        nonzero(
+            "detect.relay.max_inbound_per_host",
+            self.max_inbound_per_host,
+        )?;
         if !(0.0..=1.0).contains(&self.min_relayed_fraction) {
             return Err(invalid(
                 "detect.relay.min_relayed_fraction",
@@ -128,9 +116,7 @@ impl RelayConfig {
                 "must be at least min_relay_events",
             ));
         }
-        if self.max_hosts == 0 {
-            return Err(invalid("detect.relay.max_hosts", "must be greater than 0"));
-        }
+        nonzero("detect.relay.max_hosts", self.max_hosts)?;
         Ok(())
     }
 }

@@ -15,8 +15,8 @@
 //! addresses on many ports may fire both, one that probes one port fires only this.
 
 use super::alerting::{
-    invalid, AlertDedup, AlertingConfig, LruMap, CATEGORY_NETWORK_SCAN, MITRE_TACTICS_SCAN,
-    MITRE_TECHNIQUES_SCAN, SID_SCAN,
+    invalid, nonzero, AlertDedup, AlertingConfig, LruMap, CATEGORY_NETWORK_SCAN,
+    MITRE_TACTICS_SCAN, MITRE_TECHNIQUES_SCAN, SID_SCAN,
 };
 use super::{Alert, DetectContext, Detector, Severity};
 use crate::config::ConfigError;
@@ -72,18 +72,14 @@ impl ScanConfig {
                 "must be at least min_targets",
             ));
         }
-        if self.window_s == 0 {
-            return Err(invalid("detect.scan.window_s", "must be greater than 0"));
-        }
+        nonzero("detect.scan.window_s", self.window_s)?;
         if self.max_targets_per_key < self.high_targets {
             return Err(invalid(
                 "detect.scan.max_targets_per_key",
                 "must be at least high_targets",
             ));
         }
-        if self.max_keys == 0 {
-            return Err(invalid("detect.scan.max_keys", "must be greater than 0"));
-        }
+        nonzero("detect.scan.max_keys", self.max_keys)?;
         Ok(())
     }
 }
