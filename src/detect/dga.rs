@@ -186,7 +186,10 @@ impl DgaConfig {
 
 /// Lower-case display form of a name without the trailing dot.
 pub fn name_text(name: &crate::decode::dns::DnsName) -> String {
-    let mut s: String = name.display().chars().take(MAX_NAME_CHARS).collect();
+    let mut s = name.display();
+    if let Some((cut, _)) = s.char_indices().nth(MAX_NAME_CHARS) {
+        s.truncate(cut);
+    }
     s.make_ascii_lowercase();
     while s.ends_with('.') {
         s.pop();

@@ -204,7 +204,11 @@ impl DnsTunnelDetector {
             s.names.pop_front();
             self.names_dropped += 1;
         }
-        s.names.push_back((now, name.clone()));
+        s.names.push_back((now, name));
+        // Fewer names than the threshold cannot hold that many unique ones.
+        if s.names.len() < self.cfg.min_unique_names {
+            return;
+        }
         let unique: HashSet<&str> = s.names.iter().map(|(_, n)| n.as_str()).collect();
         if unique.len() < self.cfg.min_unique_names {
             return;
