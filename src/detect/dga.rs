@@ -307,6 +307,21 @@ impl DgaDetector {
         let burst_from = now
             .as_micros()
             .saturating_sub(cfg.burst_window_s.saturating_mul(MICROS_PER_SEC));
+        // Without allocating first: a count of lookups bounds the count of unique names,
+        // so when neither rule can reach its threshold there is nothing to judge. Most
+        // calls end here (any name over seed_min_name_length gets this far).
+        let (mut random_in_window, mut long_lookups) = (0usize, 0usize);
+        for l in &h.lookups {
+            if l.name.len() > cfg.seed_min_name_length && (l.random || l.nx) {
+                long_lookups += 1;
+            }
+            if l.random && l.ts.as_micros() >= burst_from {
+                random_in_window += 1;
+            }
+        }
+        if random_in_window < cfg.burst_min_names && long_lookups <= cfg.seed_min_queries {
+            return;
+        }
         // Burst: unique random names in the short window, and how many got NXDOMAIN.
         let mut random_names: HashSet<&str> = HashSet::default();
         let mut random_nx: HashSet<&str> = HashSet::default();
@@ -316,9 +331,7 @@ impl DgaDetector {
         // Seed volume: long names that look random or failed, over the long window.
         let mut long_names: HashSet<&str> = HashSet::default();
         let mut long_queries = 0usize;
-        let mut all_names: HashSet<&str> = HashSet::default();
         for l in &h.lookups {
-            all_names.insert(&l.name);
             if l.name.len() > cfg.seed_min_name_length && (l.random || l.nx) {
                 long_names.insert(&l.name);
                 long_queries += 1;
@@ -393,6 +406,7 @@ impl DgaDetector {
             return;
         }
         let samples: Vec<&str> = samples.into_iter().take(MAX_SAMPLES).collect();
+        let all_names: HashSet<&str> = h.lookups.iter().map(|l| l.name.as_str()).collect();
         let signature = format!(
             "Possible DGA: {host} looked up {} random-looking names ({:.0}% NXDOMAIN)",
             if burst {
