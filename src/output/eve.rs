@@ -642,52 +642,12 @@ fn insert_counter<'a>(root: &mut BTreeMap<&'a str, CounterNode<'a>>, name: &'a s
 
 // ---- schema check for unit tests -------------------------------------------------------
 
-/// The Suricata EVE schema (tests/reference/) with botsense's one extra top-level
-/// property, for unit tests anywhere in the crate:
-/// `crate::output::eve::schema_check::assert_valid_eve_line(line)`.
+/// The Suricata EVE schema check, for unit tests anywhere in the crate:
+/// `crate::output::eve::schema_check::assert_valid_eve_line(line)`. The same file the
+/// integration tests use.
 #[cfg(test)]
-pub(crate) mod schema_check {
-    use serde_json::Value;
-    use std::sync::OnceLock;
-
-    const SCHEMA_PATH: &str = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/reference/suricata-eve-schema.json"
-    );
-
-    /// Compiled once per test binary: the schema is large.
-    pub(crate) fn validator() -> &'static jsonschema::Validator {
-        static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
-        VALIDATOR.get_or_init(|| {
-            let text = std::fs::read_to_string(SCHEMA_PATH)
-                .unwrap_or_else(|e| panic!("{SCHEMA_PATH}: {e}"));
-            let mut schema: Value = serde_json::from_str(&text).unwrap();
-            schema["properties"]
-                .as_object_mut()
-                .expect("schema has top-level properties")
-                .insert("botsense".into(), serde_json::json!({"type": "object"}));
-            jsonschema::draft202012::new(&schema).unwrap()
-        })
-    }
-
-    /// Panics with the line and every schema error unless `line` is a single-line JSON
-    /// object the EVE schema accepts.
-    pub(crate) fn assert_valid_eve_line(line: &str) {
-        assert!(!line.contains('\n'), "raw newline in EVE line: {line:?}");
-        let value: Value =
-            serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
-        assert!(value.is_object(), "not an object: {line}");
-        let errors: Vec<String> = validator()
-            .iter_errors(&value)
-            .map(|e| format!("  at {}: {e}", e.instance_path))
-            .collect();
-        assert!(
-            errors.is_empty(),
-            "EVE line fails the schema:\n{line}\n{}",
-            errors.join("\n")
-        );
-    }
-}
+#[path = "../../tests/common/eve_schema.rs"]
+pub(crate) mod schema_check;
 
 #[cfg(test)]
 mod tests {
