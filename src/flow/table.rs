@@ -676,17 +676,23 @@ impl FlowTable {
 
     /// End of input or shutdown: ends every flow, in start order.
     pub fn flush(&mut self, emit: &mut dyn FnMut(Record<'_>)) {
-        let mut order: Vec<(Timestamp, FlowKey, u32)> = self
+        // Slot numbers only (4 bytes a flow), sorted by (start, key): this runs with the
+        // table at its fullest, so a vector of keys here would be the run's peak memory.
+        let mut order: Vec<u32> = self
             .slots
             .iter()
             .enumerate()
-            .filter_map(|(i, e)| {
-                e.as_ref()
-                    .map(|e| (e.record.start, FlowKey::of_record(&e.record), i as u32))
-            })
+            .filter_map(|(i, e)| e.as_ref().map(|_| i as u32))
             .collect();
-        order.sort_unstable();
-        for (_, _, slot) in order {
+        let slots = &self.slots;
+        let sort_key = |slot: &u32| {
+            slots
+                .get(*slot as usize)
+                .and_then(Option::as_ref)
+                .map(|e| (e.record.start, FlowKey::of_record(&e.record)))
+        };
+        order.sort_unstable_by(|a, b| sort_key(a).cmp(&sort_key(b)));
+        for slot in order {
             // A flow already closed by FIN/RST keeps that reason.
             let closed = self
                 .entry(slot)
