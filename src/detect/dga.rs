@@ -323,13 +323,15 @@ impl DgaDetector {
             return;
         }
         // Burst: unique random names in the short window, and how many got NXDOMAIN.
-        let mut random_names: HashSet<&str> = HashSet::default();
-        let mut random_nx: HashSet<&str> = HashSet::default();
+        // Sized from the counts above: growing a set rehashes every name already in it.
+        let sized = |n: usize| HashSet::<&str>::with_capacity_and_hasher(n, Default::default());
+        let mut random_names = sized(random_in_window);
+        let mut random_nx = sized(random_in_window);
         let mut randomness_sum = 0.0;
         // Host-level NXDOMAIN ratio over the burst window.
         let (mut answered, mut nx_all, mut queries_burst) = (0usize, 0usize, 0usize);
         // Seed volume: long names that look random or failed, over the long window.
-        let mut long_names: HashSet<&str> = HashSet::default();
+        let mut long_names = sized(long_lookups);
         let mut long_queries = 0usize;
         for l in &h.lookups {
             if l.name.len() > cfg.seed_min_name_length && (l.random || l.nx) {
@@ -378,34 +380,30 @@ impl DgaDetector {
         } else {
             randomness_sum / unique_random as f64
         };
-        let (sid, variant, severity, score, samples): (u32, &str, Severity, f64, Vec<&str>) =
-            if burst {
-                let strong = unique_random >= 2 * cfg.burst_min_names && random_nx_ratio >= 0.8;
-                let score = 0.5 * mean_randomness
-                    + 0.3 * random_nx_ratio
-                    + 0.2 * (unique_random as f64 / (2 * cfg.burst_min_names) as f64).min(1.0);
-                let mut s: Vec<&str> = random_names.iter().copied().collect();
-                s.sort_unstable();
-                (
-                    SID_DGA_RANDOM_BURST,
-                    "random_burst",
-                    if strong {
-                        Severity::High
-                    } else {
-                        Severity::Medium
-                    },
-                    score,
-                    s,
-                )
+        let (sid, variant, severity, score) = if burst {
+            let strong = unique_random >= 2 * cfg.burst_min_names && random_nx_ratio >= 0.8;
+            let score = 0.5 * mean_randomness
+                + 0.3 * random_nx_ratio
+                + 0.2 * (unique_random as f64 / (2 * cfg.burst_min_names) as f64).min(1.0);
+            let severity = if strong {
+                Severity::High
             } else {
-                let mut s: Vec<&str> = long_names.iter().copied().collect();
-                s.sort_unstable();
-                (SID_DGA_SEED_VOLUME, "seed_volume", Severity::Medium, 0.6, s)
+                Severity::Medium
             };
+            (SID_DGA_RANDOM_BURST, "random_burst", severity, score)
+        } else {
+            (SID_DGA_SEED_VOLUME, "seed_volume", Severity::Medium, 0.6)
+        };
+        // A host that keeps firing is suppressed on most calls: sort nothing before this.
         if !self.dedup.should_raise(host, now, severity) {
             return;
         }
-        let samples: Vec<&str> = samples.into_iter().take(MAX_SAMPLES).collect();
+        let mut samples: Vec<&str> = if burst { &random_names } else { &long_names }
+            .iter()
+            .copied()
+            .collect();
+        samples.sort_unstable();
+        samples.truncate(MAX_SAMPLES);
         let all_names: HashSet<&str> = h.lookups.iter().map(|l| l.name.as_str()).collect();
         let signature = format!(
             "Possible DGA: {host} looked up {} random-looking names ({:.0}% NXDOMAIN)",
