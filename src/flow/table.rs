@@ -151,6 +151,23 @@ impl FlowKey {
         h.hash_one((bits(self.lo.0), bits(self.hi.0), ports, self.vlan.0[1]))
     }
 
+    /// `FlowKey::of_record(r) == *self`, without ordering the endpoints: this runs on
+    /// every index probe, so once a packet.
+    fn matches(&self, r: &FlowRecord) -> bool {
+        if self.proto != r.proto.number() || self.vlan != r.vlan {
+            return false;
+        }
+        let (cp, sp) = match r.proto {
+            Proto::Icmp | Proto::Icmpv6 => {
+                let t = icmp_flow_type(r.proto, r.client.port);
+                (t, t)
+            }
+            _ => (r.client.port, r.server.port),
+        };
+        let (a, b) = ((r.client.ip, cp), (r.server.ip, sp));
+        (a == self.lo && b == self.hi) || (a == self.hi && b == self.lo)
+    }
+
     fn of(p: &PacketMeta) -> Self {
         let (sp, dp) = match p.proto {
             Proto::Icmp | Proto::Icmpv6 => {
@@ -270,7 +287,7 @@ impl FlowTable {
                 slots
                     .get(s as usize)
                     .and_then(Option::as_ref)
-                    .is_some_and(|e| FlowKey::of_record(&e.record) == *key)
+                    .is_some_and(|e| key.matches(&e.record))
             })
             .copied()
     }
@@ -684,14 +701,20 @@ impl FlowTable {
             .enumerate()
             .filter_map(|(i, e)| e.as_ref().map(|_| i as u32))
             .collect();
-        let slots = &self.slots;
-        let sort_key = |slot: &u32| {
-            slots
+        let record = |slot: &u32| {
+            self.slots
                 .get(*slot as usize)
                 .and_then(Option::as_ref)
-                .map(|e| (e.record.start, FlowKey::of_record(&e.record)))
+                .map(|e| &e.record)
         };
-        order.sort_unstable_by(|a, b| sort_key(a).cmp(&sort_key(b)));
+        // The key is built only to break a tie on the start time.
+        order.sort_unstable_by(|a, b| match (record(a), record(b)) {
+            (Some(a), Some(b)) => a
+                .start
+                .cmp(&b.start)
+                .then_with(|| FlowKey::of_record(a).cmp(&FlowKey::of_record(b))),
+            _ => std::cmp::Ordering::Equal,
+        });
         for slot in order {
             // A flow already closed by FIN/RST keeps that reason.
             let closed = self
@@ -971,6 +994,39 @@ mod tests {
             ]
         );
         assert_eq!(t.len(), 2);
+    }
+
+    proptest::proptest! {
+        /// The index probe's equality is exactly equality of the normalized keys.
+        #[test]
+        fn key_matches_record_iff_keys_are_equal(
+            a in (0usize..4, 0usize..3, 0usize..4, 0usize..3, 0usize..4, 0u16..2),
+            b in (0usize..4, 0usize..3, 0usize..4, 0usize..3, 0usize..4, 0u16..2),
+            mode in 0u8..3,
+        ) {
+            const IPS: [&str; 4] = ["10.0.0.1", "10.0.0.2", "fd00::1", "::ffff:10.0.0.1"];
+            const PORTS: [u16; 3] = [0, 8, 53];
+            const PROTOS: [Proto; 4] = [Proto::Tcp, Proto::Udp, Proto::Icmp, Proto::Icmpv6];
+            let make = |(s, sp, d, dp, pr, v): (usize, usize, usize, usize, usize, u16)| {
+                let mut p = pkt(0, IPS[s], PORTS[sp], IPS[d], PORTS[dp], PROTOS[pr], SYN);
+                p.vlan = VlanIds([v, 0]);
+                p
+            };
+            // Equal keys are rare among random pairs: a third of the cases probe with the
+            // record's own packet, a third with the reply to it.
+            let (s, sp, d, dp, pr, v) = a;
+            let pb = match mode {
+                0 => make(b),
+                1 => make(a),
+                _ => make((d, dp, s, sp, pr, v)),
+            };
+            let pa = make(a);
+            let mut t = FlowTable::new(cfg(10));
+            t.process(&pa, &mut |_| {});
+            let record = &t.slots[0].as_ref().unwrap().record;
+            let kb = FlowKey::of(&pb);
+            proptest::prop_assert_eq!(kb.matches(record), FlowKey::of_record(record) == kb);
+        }
     }
 
     #[test]
