@@ -207,11 +207,11 @@ fn header<'o>(
     // Suricata writes ports only for protocols that have them; for ICMP the decoder keeps
     // the type in the source "port" and the code in the destination "port".
     let ports = matches!(t.proto, Proto::Tcp | Proto::Udp | Proto::Other(PROTO_SCTP));
-    ev.plain_display("src_ip", t.src.ip);
+    ev.ip("src_ip", t.src.ip);
     if ports {
         ev.u64("src_port", u64::from(t.src.port));
     }
-    ev.plain_display("dest_ip", t.dest.ip);
+    ev.ip("dest_ip", t.dest.ip);
     if ports {
         ev.u64("dest_port", u64::from(t.dest.port));
     }

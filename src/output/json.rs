@@ -9,6 +9,7 @@
 
 use serde::Serialize;
 use std::io::Write;
+use std::net::IpAddr;
 
 /// An open JSON object on `out`; [`JsonObject::end`] closes it.
 pub struct JsonObject<'a> {
@@ -71,6 +72,30 @@ impl<'a> JsonObject<'a> {
         self
     }
 
+    /// An address, as `Display` writes it. IPv4 skips the formatting machinery, which
+    /// was a tenth of a worker's instructions with flow events on (two per line).
+    pub fn ip(&mut self, key: &'static str, ip: IpAddr) -> &mut Self {
+        let IpAddr::V4(a) = ip else {
+            return self.plain_display(key, ip);
+        };
+        self.key(key);
+        self.out.push(b'"');
+        for (i, octet) in a.octets().into_iter().enumerate() {
+            if i > 0 {
+                self.out.push(b'.');
+            }
+            if octet >= 100 {
+                self.out.push(b'0' + octet / 100);
+            }
+            if octet >= 10 {
+                self.out.push(b'0' + octet / 10 % 10);
+            }
+            self.out.push(b'0' + octet % 10);
+        }
+        self.out.push(b'"');
+        self
+    }
+
     /// Any string, escaped as serde_json escapes it.
     pub fn str(&mut self, key: &'static str, v: &str) -> &mut Self {
         self.serde(key, v)
@@ -103,6 +128,22 @@ impl<'a> JsonObject<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn addresses_read_as_display_writes_them(v4: u32, v6: u128) {
+            for ip in [IpAddr::from(v4.to_be_bytes()), IpAddr::from(v6.to_be_bytes())] {
+                let mut out = Vec::new();
+                let mut o = JsonObject::begin(&mut out);
+                o.ip("ip", ip);
+                o.end();
+                proptest::prop_assert_eq!(
+                    String::from_utf8(out).unwrap(),
+                    format!("{{\"ip\":\"{ip}\"}}")
+                );
+            }
+        }
+    }
 
     #[test]
     fn writes_what_serde_json_writes() {
