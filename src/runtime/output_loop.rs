@@ -37,12 +37,51 @@ impl LineKind {
     }
 }
 
+/// One line of an [`EveLines`] batch: where its text is in the batch's buffer.
 pub(crate) struct EveLine {
     pub ts: Timestamp,
     pub kind: LineKind,
     /// An alert's grade (its syslog severity); not part of the sort order.
     pub severity: Option<Severity>,
-    pub line: Vec<u8>,
+    start: usize,
+    end: usize,
+}
+
+/// A worker's lines of one epoch, their text end to end in one buffer: one allocation
+/// an epoch instead of one (and its regrowths) a line.
+#[derive(Default)]
+pub(crate) struct EveLines {
+    text: Vec<u8>,
+    lines: Vec<EveLine>,
+}
+
+impl EveLines {
+    /// Appends one line: `write` puts its text at the end of the buffer it is given.
+    pub fn push(
+        &mut self,
+        ts: Timestamp,
+        kind: LineKind,
+        severity: Option<Severity>,
+        write: impl FnOnce(&mut Vec<u8>),
+    ) {
+        let start = self.text.len();
+        write(&mut self.text);
+        self.lines.push(EveLine {
+            ts,
+            kind,
+            severity,
+            start,
+            end: self.text.len(),
+        });
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.lines.is_empty()
+    }
+
+    fn text(&self, l: &EveLine) -> &[u8] {
+        self.text.get(l.start..l.end).unwrap_or_default()
+    }
 }
 
 /// The output thread's end of the syslog queue: lines of the forwarded event types are
@@ -55,10 +94,16 @@ pub(crate) struct SyslogTap {
 }
 
 impl SyslogTap {
-    fn offer(&self, e: SyslogEvent) {
-        if !self.types.contains(e.event_type) {
+    fn offer(&self, ts: Timestamp, event_type: EventType, severity: Option<Severity>, line: &[u8]) {
+        if !self.types.contains(event_type) {
             return;
         }
+        let e = SyslogEvent {
+            ts,
+            event_type,
+            severity,
+            line: line.to_vec(),
+        };
         match self.tx.try_send(e) {
             Ok(()) => {
                 self.counters
@@ -88,7 +133,7 @@ pub(crate) enum OutputMsg {
     Worker {
         worker: usize,
         epoch: u64,
-        lines: Vec<EveLine>,
+        lines: EveLines,
         stats: Option<Box<WorkerStats>>,
     },
     Capture {
@@ -102,7 +147,7 @@ pub(crate) enum OutputMsg {
 #[derive(Default)]
 struct Epoch {
     reports: usize,
-    lines: Vec<EveLine>,
+    lines: Vec<EveLines>,
     workers: Vec<(usize, Box<WorkerStats>)>,
     capture: Option<Box<CaptureStats>>,
     now: Timestamp,
@@ -227,7 +272,9 @@ impl Output {
             } => {
                 let e = self.epochs.entry(epoch).or_default();
                 e.reports += 1;
-                e.lines.extend(lines);
+                if !lines.is_empty() {
+                    e.lines.push(lines);
+                }
                 if let Some(s) = stats {
                     e.workers.push((worker, s));
                 }
@@ -251,22 +298,21 @@ impl Output {
 
     fn write_epoch(&mut self, mut e: Epoch) -> std::io::Result<()> {
         // Deterministic for any number of workers: by time, kind, then the line itself.
-        e.lines
-            .sort_unstable_by(|a, b| (a.ts, a.kind, &a.line).cmp(&(b.ts, b.kind, &b.line)));
-        for l in std::mem::take(&mut e.lines) {
-            self.file.write_line(&l.line)?;
+        let batches = std::mem::take(&mut e.lines);
+        let mut order: Vec<(&EveLine, &[u8])> = batches
+            .iter()
+            .flat_map(|b| b.lines.iter().map(move |l| (l, b.text(l))))
+            .collect();
+        order.sort_unstable_by(|(a, at), (b, bt)| (a.ts, a.kind, at).cmp(&(b.ts, b.kind, bt)));
+        for (l, text) in order {
+            self.file.write_line(text)?;
             match l.kind {
                 LineKind::Flow => self.report.flow_events += 1,
                 LineKind::Dns => self.report.dns_events += 1,
                 LineKind::Alert => self.report.alert_events += 1,
             }
             if let Some(tap) = &self.syslog {
-                tap.offer(SyslogEvent {
-                    ts: l.ts,
-                    event_type: l.kind.event_type(),
-                    severity: l.severity,
-                    line: l.line,
-                });
+                tap.offer(l.ts, l.kind.event_type(), l.severity, text);
             }
         }
         if let Some(capture) = e.capture.take() {
@@ -278,12 +324,7 @@ impl Output {
             self.report.stats_events += 1;
             self.report.last_stats = Some(snap);
             if let Some(tap) = &self.syslog {
-                tap.offer(SyslogEvent {
-                    ts: e.now,
-                    event_type: EventType::Stats,
-                    severity: None,
-                    line,
-                });
+                tap.offer(e.now, EventType::Stats, None, &line);
             }
         }
         Ok(())

@@ -1,6 +1,6 @@
 //! A `worker-N` thread: the flows, DNS transactions and detector state of its hosts.
 
-use super::output_loop::{EveLine, LineKind, OutputMsg, WorkerStats};
+use super::output_loop::{EveLines, LineKind, OutputMsg, WorkerStats};
 use super::{Tick, WorkerMsg};
 use crate::config::{Config, HomeNet};
 use crate::decode::dns::DnsLimits;
@@ -27,7 +27,7 @@ struct Sink {
     switches: EveSwitches,
     alerts: Vec<Alert>,
     alert_counts: BTreeMap<&'static str, u64>,
-    lines: Vec<EveLine>,
+    lines: EveLines,
 }
 
 impl Sink {
@@ -39,13 +39,9 @@ impl Sink {
         self.detectors.on_record(&r, &mut ctx);
         match r {
             Record::FlowEnd(f) if self.switches.flow => {
-                let mut line = Vec::with_capacity(512);
-                eve::write_flow(&mut line, f, &self.eve);
-                self.lines.push(EveLine {
-                    ts: f.last,
-                    kind: LineKind::Flow,
-                    severity: None,
-                    line,
+                let eve = &self.eve;
+                self.lines.push(f.last, LineKind::Flow, None, |out| {
+                    eve::write_flow(out, f, eve)
                 });
             }
             Record::Dns(d) if self.switches.dns => self.dns_line(d),
@@ -55,13 +51,9 @@ impl Sink {
     }
 
     fn dns_line(&mut self, d: &DnsTransaction) {
-        let mut line = Vec::with_capacity(512);
-        eve::write_dns(&mut line, d, &self.eve);
-        self.lines.push(EveLine {
-            ts: d.ts(),
-            kind: LineKind::Dns,
-            severity: None,
-            line,
+        let eve = &self.eve;
+        self.lines.push(d.ts(), LineKind::Dns, None, |out| {
+            eve::write_dns(out, d, eve)
         });
     }
 
@@ -69,14 +61,11 @@ impl Sink {
         for a in self.alerts.drain(..) {
             *self.alert_counts.entry(a.detector).or_default() += 1;
             if self.switches.alert {
-                let mut line = Vec::with_capacity(1024);
-                eve::write_alert(&mut line, &a, &self.eve);
-                self.lines.push(EveLine {
-                    ts: a.ts,
-                    kind: LineKind::Alert,
-                    severity: Some(a.severity),
-                    line,
-                });
+                let eve = &self.eve;
+                self.lines
+                    .push(a.ts, LineKind::Alert, Some(a.severity), |out| {
+                        eve::write_alert(out, &a, eve)
+                    });
             }
         }
     }
@@ -131,7 +120,7 @@ impl Worker {
                 },
                 alerts: Vec::new(),
                 alert_counts: BTreeMap::new(),
-                lines: Vec::new(),
+                lines: EveLines::default(),
             },
             output,
         }
