@@ -24,7 +24,7 @@ use super::alerting::{
     invalid, nonzero, round3, AlertDedup, AlertingConfig, LruMap, CATEGORY_TROJAN, MITRE_TACTICS,
     MITRE_TECHNIQUES_DGA, SID_DGA_RANDOM_BURST, SID_DGA_SEED_VOLUME,
 };
-use super::dga_model::{label_score, registered_split, under_suffix};
+use super::dga_model::{label_score, registered_split, SuffixSet};
 use super::{Alert, DetectContext, Detector, Severity};
 use crate::config::ConfigError;
 use crate::decode::{Proto, VlanIds};
@@ -198,9 +198,8 @@ pub fn name_text(name: &crate::decode::dns::DnsName) -> String {
 }
 
 /// Whether `name` is one the DNS detectors judge: not allowlisted, more than one label.
-/// `allowlist` holds lower-case suffixes (the detectors lower-case it once, at start).
-pub fn judged(name: &str, allowlist: &[String]) -> bool {
-    !name.is_empty() && name.contains('.') && !allowlist.iter().any(|s| under_suffix(name, s))
+pub fn judged(name: &str, allowlist: &SuffixSet) -> bool {
+    !name.is_empty() && name.contains('.') && !allowlist.covers(name)
 }
 
 #[derive(Debug)]
@@ -225,7 +224,7 @@ struct HostState {
 
 pub struct DgaDetector {
     cfg: DgaConfig,
-    allowlist: Vec<String>,
+    allowlist: SuffixSet,
     hosts: LruMap<IpAddr, HostState>,
     dedup: AlertDedup<IpAddr>,
     lookups_dropped: u64,
@@ -234,11 +233,7 @@ pub struct DgaDetector {
 impl DgaDetector {
     pub fn new(cfg: DgaConfig, alerting: &AlertingConfig) -> Self {
         DgaDetector {
-            allowlist: cfg
-                .allowlist
-                .iter()
-                .map(|s| s.trim_matches('.').to_ascii_lowercase())
-                .collect(),
+            allowlist: SuffixSet::new(&cfg.allowlist),
             hosts: LruMap::new(cfg.max_hosts),
             dedup: AlertDedup::new(alerting),
             lookups_dropped: 0,

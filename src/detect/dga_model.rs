@@ -300,22 +300,24 @@ pub fn registered_split(name: &str) -> Option<NameParts<'_>> {
     if name.split('.').any(str::is_empty) {
         return None;
     }
-    // Byte offset where each label starts, the rightmost label first.
-    let starts: Vec<usize> = name
-        .rmatch_indices('.')
-        .map(|(dot, _)| dot + 1)
-        .chain(std::iter::once(0))
-        .collect();
-    // `None` here: a single label.
-    let last_two_start = *starts.get(1)?;
-    let suffix_labels =
-        if starts.len() >= 3 && TWO_LEVEL_SUFFIXES.contains(&name.get(last_two_start..)?) {
-            2
+    // Where the label that ends at byte `end` starts (labels are never empty here).
+    let label_start = |end: usize| {
+        name.get(..end)
+            .and_then(|s| s.rfind('.'))
+            .map_or(0, |dot| dot + 1)
+    };
+    // The rightmost label, and the one left of it.
+    let last = label_start(name.len());
+    if last == 0 {
+        return None;
+    }
+    let second = label_start(last - 1);
+    let (registered_start, suffix_start) =
+        if second > 0 && TWO_LEVEL_SUFFIXES.contains(&name.get(second..)?) {
+            (label_start(second - 1), second)
         } else {
-            1
+            (second, last)
         };
-    let registered_start = *starts.get(suffix_labels)?;
-    let suffix_start = *starts.get(suffix_labels - 1)?;
     Some(NameParts {
         label: name.get(registered_start..suffix_start - 1)?,
         registered: name.get(registered_start..)?,
@@ -332,9 +334,93 @@ pub fn under_suffix(name: &str, suffix: &str) -> bool {
             .is_some_and(|rest| rest.ends_with('.'))
 }
 
+/// Domain suffixes (lower case): whether a name is one of them or under one, with one
+/// hash probe per label of the name instead of a comparison per suffix.
+#[derive(Debug, Default)]
+pub struct SuffixSet(crate::hash::HashSet<String>);
+
+impl SuffixSet {
+    /// From configured suffixes: outer dots trimmed, lower-cased.
+    pub fn new<'a>(suffixes: impl IntoIterator<Item = &'a String>) -> Self {
+        SuffixSet(
+            suffixes
+                .into_iter()
+                .map(|s| s.trim_matches('.').to_ascii_lowercase())
+                .collect(),
+        )
+    }
+
+    /// Whether [`under_suffix`]`(name, s)` holds for some suffix `s` of the set: `name`
+    /// itself, or a tail of it that follows a dot, is in the set.
+    pub fn covers(&self, name: &str) -> bool {
+        let mut tail = name;
+        loop {
+            if self.0.contains(tail) {
+                return true;
+            }
+            match tail.split_once('.') {
+                Some((_, rest)) => tail = rest,
+                None => return false,
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The first implementation, kept as the definition the allocation-free one is
+    /// checked against.
+    fn registered_split_by_offsets(name: &str) -> Option<NameParts<'_>> {
+        let name = name.trim_end_matches('.');
+        if name.split('.').any(str::is_empty) {
+            return None;
+        }
+        let starts: Vec<usize> = name
+            .rmatch_indices('.')
+            .map(|(dot, _)| dot + 1)
+            .chain(std::iter::once(0))
+            .collect();
+        let last_two_start = *starts.get(1)?;
+        let suffix_labels =
+            if starts.len() >= 3 && TWO_LEVEL_SUFFIXES.contains(&name.get(last_two_start..)?) {
+                2
+            } else {
+                1
+            };
+        let registered_start = *starts.get(suffix_labels)?;
+        let suffix_start = *starts.get(suffix_labels - 1)?;
+        Some(NameParts {
+            label: name.get(registered_start..suffix_start - 1)?,
+            registered: name.get(registered_start..)?,
+            subdomain: name.get(..registered_start)?.trim_end_matches('.'),
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn registered_split_agrees_with_the_offsets_definition(
+            name in "(([a-z]{0,3}|co|uk|com)\\.){0,4}(co|uk|com|[a-z]{0,3})\\.?",
+        ) {
+            proptest::prop_assert_eq!(registered_split(&name), registered_split_by_offsets(&name));
+        }
+
+        /// The set answers what a scan of its suffixes with `under_suffix` answers.
+        #[test]
+        fn suffix_set_covers_what_a_scan_finds(
+            name in "[ab.]{0,8}",
+            suffixes in proptest::collection::vec("[ab.]{1,5}", 0..5),
+        ) {
+            let trimmed: Vec<String> = suffixes
+                .iter()
+                .map(|s| s.trim_matches('.').to_string())
+                .filter(|s| !s.is_empty())
+                .collect();
+            let scan = trimmed.iter().any(|s| under_suffix(&name, s));
+            proptest::prop_assert_eq!(SuffixSet::new(&trimmed).covers(&name), scan);
+        }
+    }
 
     #[test]
     fn words_score_low_and_random_strings_score_high() {

@@ -14,7 +14,7 @@ use super::alerting::{
     MITRE_TACTICS, MITRE_TECHNIQUES_DNS_TUNNEL, SID_DNS_TUNNEL,
 };
 use super::dga::{default_allowlist, judged, name_text};
-use super::dga_model::{label_score, registered_split};
+use super::dga_model::{label_score, registered_split, SuffixSet};
 use super::{Alert, DetectContext, Detector, Severity};
 use crate::config::ConfigError;
 use crate::decode::{Proto, VlanIds};
@@ -133,7 +133,7 @@ struct TunnelState {
 
 pub struct DnsTunnelDetector {
     cfg: DnsTunnelConfig,
-    allowlist: Vec<String>,
+    allowlist: SuffixSet,
     keys: LruMap<Key, TunnelState>,
     dedup: AlertDedup<Key>,
     /// Names pushed out of a key full at `max_names_per_key`.
@@ -143,11 +143,7 @@ pub struct DnsTunnelDetector {
 impl DnsTunnelDetector {
     pub fn new(cfg: DnsTunnelConfig, alerting: &AlertingConfig) -> Self {
         DnsTunnelDetector {
-            allowlist: cfg
-                .allowlist
-                .iter()
-                .map(|s| s.trim_matches('.').to_ascii_lowercase())
-                .collect(),
+            allowlist: SuffixSet::new(&cfg.allowlist),
             keys: LruMap::new(cfg.max_keys),
             dedup: AlertDedup::new(alerting),
             names_dropped: 0,
