@@ -234,9 +234,40 @@ pub struct FlowRef {
 fn flow_id(key: &FlowKey, start: Timestamp) -> u64 {
     // DefaultHasher::new() has fixed keys: the id must be the same on every run and for
     // any number of workers. It names flows in output; it does not index a table.
+    //
+    // The bytes are those `#[derive(Hash)]` of (key, start) fed it field by field (an
+    // enum's discriminant as 8 bytes, addresses in network order, integers little-endian,
+    // the vlan array after its length), written at once: SipHash streams, so the id is
+    // the same, for a fifth of the work of eleven writes.
+    let mut buf = [0u8; 2 * (8 + 16 + 2) + 1 + 8 + 4 + 8];
+    let mut n = 0;
+    let mut put = |bytes: &[u8]| {
+        if let Some(dst) = buf.get_mut(n..n + bytes.len()) {
+            dst.copy_from_slice(bytes);
+        }
+        n += bytes.len();
+    };
+    for (ip, port) in [key.lo, key.hi] {
+        match ip {
+            IpAddr::V4(a) => {
+                put(&0u64.to_le_bytes());
+                put(&a.octets());
+            }
+            IpAddr::V6(a) => {
+                put(&1u64.to_le_bytes());
+                put(&a.octets());
+            }
+        }
+        put(&port.to_le_bytes());
+    }
+    put(&[key.proto]);
+    put(&(key.vlan.0.len() as u64).to_le_bytes());
+    for id in key.vlan.0 {
+        put(&id.to_le_bytes());
+    }
+    put(&start.as_micros().to_le_bytes());
     let mut h = std::collections::hash_map::DefaultHasher::new();
-    key.hash(&mut h);
-    start.hash(&mut h);
+    h.write(buf.get(..n).unwrap_or_default());
     // Keep ids within JSON's exact integer range (2^53) for SIEMs that parse as double.
     h.finish() & ((1 << 52) - 1)
 }
@@ -1026,6 +1057,31 @@ mod tests {
             let record = &t.slots[0].as_ref().unwrap().record;
             let kb = FlowKey::of(&pb);
             proptest::prop_assert_eq!(kb.matches(record), FlowKey::of_record(record) == kb);
+        }
+    }
+
+    proptest::proptest! {
+        /// The one-write id is the id hashing the derived `Hash` of (key, start) gives.
+        #[test]
+        fn flow_id_is_the_derived_hash_of_key_and_start(
+            lo: (u128, u16), hi: (u128, u16), v4: (bool, bool), proto: u8, vlan: [u16; 2], start: u64,
+        ) {
+            let ip = |bits: u128, v4: bool| if v4 {
+                IpAddr::from((bits as u32).to_be_bytes())
+            } else {
+                IpAddr::from(bits.to_be_bytes())
+            };
+            let key = FlowKey {
+                lo: (ip(lo.0, v4.0), lo.1),
+                hi: (ip(hi.0, v4.1), hi.1),
+                proto,
+                vlan: VlanIds(vlan),
+            };
+            let start = Timestamp::from_micros(start);
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            key.hash(&mut h);
+            start.hash(&mut h);
+            proptest::prop_assert_eq!(flow_id(&key, start), h.finish() & ((1 << 52) - 1));
         }
     }
 
