@@ -174,10 +174,21 @@ struct Interface {
 }
 
 fn ts_from_ticks(ticks: u64, resolution: u64, offset_s: i64) -> Timestamp {
-    let resolution = resolution.max(1);
-    let secs = ticks / resolution;
-    let frac = ticks % resolution;
-    let micros = (u128::from(frac) * 1_000_000 / u128::from(resolution)) as u32;
+    // The two common resolutions by constant (a multiply, not a division); any other
+    // through 128 bits, as frac * 10^6 can overflow 64.
+    let (secs, micros) = match resolution {
+        1_000_000 => (ticks / 1_000_000, ticks % 1_000_000),
+        1_000_000_000 => (ticks / 1_000_000_000, ticks % 1_000_000_000 / 1_000),
+        _ => {
+            let resolution = resolution.max(1);
+            let frac = ticks % resolution;
+            (
+                ticks / resolution,
+                (u128::from(frac) * 1_000_000 / u128::from(resolution)) as u64,
+            )
+        }
+    };
+    let micros = micros as u32;
     let secs = secs.saturating_add_signed(offset_s);
     Timestamp::from_secs_micros(secs, micros).min(Timestamp::LATEST)
 }
@@ -445,4 +456,23 @@ fn deliver(
         },
         counters,
     ) == Control::Stop
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        /// The constant-divisor paths give what the general 128-bit path gives.
+        #[test]
+        fn common_resolutions_convert_like_the_general_path(ticks: u64, offset in -10i64..10) {
+            for resolution in [1_000_000u64, 1_000_000_000] {
+                let frac = ticks % resolution;
+                let micros = (u128::from(frac) * 1_000_000 / u128::from(resolution)) as u32;
+                let secs = (ticks / resolution).saturating_add_signed(offset);
+                let want = Timestamp::from_secs_micros(secs, micros).min(Timestamp::LATEST);
+                proptest::prop_assert_eq!(ts_from_ticks(ticks, resolution, offset), want);
+            }
+        }
+    }
 }
