@@ -9,6 +9,7 @@
 
 pub mod community_id;
 mod dns_tracker;
+mod expiry;
 mod table;
 
 pub use dns_tracker::{DnsCounters, DnsTracker, DnsTrackerConfig, DnsTransaction};

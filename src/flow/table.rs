@@ -6,15 +6,19 @@
 //! * `slots`: every flow's `FlowEntry` in a slab (a freed slot is reused);
 //! * `index`: a hash table of slot numbers whose key is recomputed from the entry's
 //!   record, so the tuple is stored once;
-//! * `expiry`: an indexed binary heap of (deadline, slot), one entry per flow, ordered by
-//!   deadline then key. A flow's heap deadline is never later than its real one: a packet
-//!   updates the flow in place and touches the heap only when a close shortens the
-//!   timeout; an entry found early at the top is moved to the flow's real deadline.
+//! * `expiry`: a min-heap of (deadline, slot, serial) by deadline ([`super::expiry`]). A
+//!   flow's earliest entry is never later than its real deadline: a packet updates the
+//!   flow in place and pushes an entry only when a close shortens the timeout; an entry
+//!   found early at the top is pushed again at the flow's real deadline. An ended flow's
+//!   entries stay behind until they surface (or a compaction drops them), recognised by
+//!   a serial that no longer matches their slot. Flows due at the same deadline end in
+//!   key order, so the order is the same for any number of workers.
 //!
 //! When the table is full, the flow closest to its idle deadline is evicted (counted in
 //! `flow.evicted`); a flow's records are emitted through the callback given to
 //! [`FlowTable::process`], [`FlowTable::expire`] and [`FlowTable::flush`].
 
+use super::expiry::{Due, ExpiryQueue};
 use super::{EndReason, Endpoint, FlowRecord, Outcome, Record};
 use crate::config::FlowSettings;
 use crate::decode::{tcp_flags, PacketMeta, Proto, VlanIds};
@@ -201,8 +205,8 @@ enum TcpPhase {
 
 struct FlowEntry {
     record: FlowRecord,
-    /// Where this flow's entry (and so its queued deadline) is in the expiry heap.
-    heap_pos: u32,
+    /// Which flow this is, for the expiry entries that name its slot.
+    serial: u32,
     phase: TcpPhase,
     fin_from_client: bool,
     fin_from_server: bool,
@@ -216,8 +220,11 @@ pub struct FlowTable {
     /// Slot numbers, hashed by the key of the slot's record.
     index: HashTable<u32>,
     hasher: foldhash::fast::RandomState,
-    /// One (deadline, slot) per flow: a binary min-heap by (deadline, key).
-    expiry: Vec<(Timestamp, u32)>,
+    /// When flows may be due; see the module doc.
+    expiry: ExpiryQueue,
+    next_serial: u32,
+    /// Scratch for the entries due at one deadline.
+    group: Vec<Due>,
     len: usize,
     counters: FlowCounters,
 }
@@ -282,7 +289,9 @@ impl FlowTable {
             free: Vec::new(),
             index: HashTable::new(),
             hasher: foldhash::fast::RandomState::default(),
-            expiry: Vec::with_capacity(cap),
+            expiry: ExpiryQueue::with_capacity(cap),
+            next_serial: 0,
+            group: Vec::new(),
             len: 0,
             counters: FlowCounters::default(),
             cfg,
@@ -332,7 +341,9 @@ impl FlowTable {
                 (self.slots.len() - 1) as u32
             }
         };
-        entry.heap_pos = self.expiry.len() as u32;
+        let serial = self.next_serial;
+        self.next_serial = serial.wrapping_add(1);
+        entry.serial = serial;
         if let Some(s) = self.slots.get_mut(slot as usize) {
             *s = Some(entry);
         }
@@ -344,10 +355,33 @@ impl FlowTable {
                     .and_then(Option::as_ref)
                     .map_or(0, |e| FlowKey::of_record(&e.record).index_hash(hasher))
             });
-        self.expiry.push((deadline, slot));
-        self.sift_up(self.expiry.len() - 1);
+        self.expiry.push(Due {
+            at: deadline,
+            slot,
+            serial,
+        });
         self.len += 1;
+        self.compact_if_stale();
         slot
+    }
+
+    /// Whether `d` still names the flow in its slot.
+    fn is_current(&self, d: &Due) -> bool {
+        self.entry(d.slot).is_some_and(|e| e.serial == d.serial)
+    }
+
+    /// Drops left-behind entries once they outnumber the live flows: the queue stays
+    /// within twice the table (plus a little), at amortised constant cost.
+    fn compact_if_stale(&mut self) {
+        if self.expiry.len() > 2 * self.len + 1024 {
+            let slots = &self.slots;
+            self.expiry.compact(|d| {
+                slots
+                    .get(d.slot as usize)
+                    .and_then(Option::as_ref)
+                    .is_some_and(|e| e.serial == d.serial)
+            });
+        }
     }
 
     /// Takes a flow out of the slab, the index and the heap.
@@ -362,80 +396,7 @@ impl FlowTable {
         let e = self.slots.get_mut(slot as usize)?.take()?;
         self.free.push(slot);
         self.len -= 1;
-        let pos = e.heap_pos as usize;
-        if pos < self.expiry.len() {
-            self.expiry.swap_remove(pos);
-            if pos < self.expiry.len() {
-                self.set_pos(pos);
-                self.sift_down(pos);
-                self.sift_up(pos);
-            }
-        }
         Some(e)
-    }
-
-    /// Heap order: deadline, then key (ties break the same way on every run).
-    fn before(&self, a: usize, b: usize) -> bool {
-        match (self.expiry.get(a), self.expiry.get(b)) {
-            (Some(&(da, sa)), Some(&(db, sb))) => {
-                da < db || (da == db && self.key_of(sa) < self.key_of(sb))
-            }
-            _ => false,
-        }
-    }
-
-    fn set_pos(&mut self, pos: usize) {
-        if let Some(&(_, slot)) = self.expiry.get(pos) {
-            if let Some(e) = self.entry_mut(slot) {
-                e.heap_pos = pos as u32;
-            }
-        }
-    }
-
-    fn sift_up(&mut self, mut pos: usize) {
-        while pos > 0 {
-            let parent = (pos - 1) / 2;
-            if !self.before(pos, parent) {
-                break;
-            }
-            self.expiry.swap(pos, parent);
-            self.set_pos(pos);
-            self.set_pos(parent);
-            pos = parent;
-        }
-    }
-
-    fn sift_down(&mut self, mut pos: usize) {
-        loop {
-            let (l, r) = (2 * pos + 1, 2 * pos + 2);
-            let mut least = pos;
-            if self.before(l, least) {
-                least = l;
-            }
-            if self.before(r, least) {
-                least = r;
-            }
-            if least == pos {
-                break;
-            }
-            self.expiry.swap(pos, least);
-            self.set_pos(pos);
-            self.set_pos(least);
-            pos = least;
-        }
-    }
-
-    /// Moves a flow's heap entry to `deadline` (earlier or later).
-    fn requeue(&mut self, slot: u32, deadline: Timestamp) {
-        let Some(e) = self.entry_mut(slot) else {
-            return;
-        };
-        let pos = e.heap_pos as usize;
-        if let Some(h) = self.expiry.get_mut(pos) {
-            h.0 = deadline;
-        }
-        self.sift_up(pos);
-        self.sift_down(pos);
     }
 
     // ---- flow logic ------------------------------------------------------------------
@@ -494,11 +455,7 @@ impl FlowTable {
             }
         };
 
-        let (tcp_closed_timeout, mut requeue) = (self.cfg.tcp_closed_timeout, None);
-        let queued = self
-            .entry(slot)
-            .and_then(|e| self.expiry.get(e.heap_pos as usize))
-            .map_or(Timestamp::ZERO, |h| h.0);
+        let tcp_closed_timeout = self.cfg.tcp_closed_timeout;
         let Some(e) = self.entry_mut(slot) else {
             // Unreachable: inserted above. Return a reference that names nothing.
             return FlowRef {
@@ -521,6 +478,7 @@ impl FlowTable {
             }
             _ => e.record.client.ip == p.src && e.record.client.port == p.src_port,
         };
+        let was_closed = e.phase == TcpPhase::Closed;
         let r = &mut e.record;
         if p.ts > r.last {
             r.last = p.ts;
@@ -581,17 +539,14 @@ impl FlowTable {
             decided = true;
         }
 
-        // A close shortens the timeout: queue the earlier deadline.
-        let deadline = e
-            .record
-            .last
-            .saturating_add(match (e.record.proto, e.phase) {
-                (Proto::Tcp, TcpPhase::Closed) => tcp_closed_timeout,
-                _ => u64::MAX,
+        // A close shortens the timeout: queue the earlier deadline, once. (When it is not
+        // earlier, the entry is spare: it surfaces after the flow's earliest one.)
+        let closed = (e.record.proto == Proto::Tcp && e.phase == TcpPhase::Closed && !was_closed)
+            .then(|| Due {
+                at: e.record.last.saturating_add(tcp_closed_timeout),
+                slot,
+                serial: e.serial,
             });
-        if deadline < queued {
-            requeue = Some(deadline);
-        }
         let r = &e.record;
         let flow = FlowRef {
             flow_id: r.flow_id,
@@ -602,8 +557,8 @@ impl FlowTable {
         if decided {
             emit(Record::Handshake(&e.record));
         }
-        if let Some(d) = requeue {
-            self.requeue(slot, d);
+        if let Some(d) = closed {
+            self.expiry.push(d);
         }
         flow
     }
@@ -655,7 +610,7 @@ impl FlowTable {
                 outcome,
                 end: EndReason::Active,
             },
-            heap_pos: 0,
+            serial: 0,
             phase,
             fin_from_client: false,
             fin_from_server: false,
@@ -692,34 +647,74 @@ impl FlowTable {
         emit(Record::FlowEnd(&e.record));
     }
 
-    /// The heap's top flow, if its deadline is due by `now`: early entries (the flow saw
-    /// packets since its entry was placed) are first moved to the flow's real deadline.
-    fn pop_due(&mut self, now: Timestamp) -> Option<u32> {
-        loop {
-            let &(queued, slot) = self.expiry.first()?;
-            if queued > now {
-                return None;
+    /// Pops every entry due at the top's deadline `at` and returns it; the current ones
+    /// are left in `self.group`, one per flow, in key order.
+    fn take_group(&mut self) -> Option<Timestamp> {
+        let at = self.expiry.peek()?.at;
+        let mut group = std::mem::take(&mut self.group);
+        group.clear();
+        while let Some(d) = self.expiry.peek().filter(|d| d.at == at) {
+            self.expiry.pop();
+            if self.is_current(&d) {
+                group.push(d);
             }
-            let actual = self.entry(slot).map(|e| self.deadline(e))?;
-            if actual <= queued {
-                return Some(slot);
-            }
-            self.requeue(slot, actual);
         }
+        group.sort_unstable_by_key(|d| self.key_of(d.slot));
+        group.dedup_by_key(|d| d.slot);
+        self.group = group;
+        Some(at)
     }
 
-    /// Evicts the flow closest to its idle deadline.
+    /// A flow's entry surfaced at `at`: whether the flow is idle past its deadline by
+    /// then; if not, its entry goes back at the real deadline.
+    fn due_or_requeue(&mut self, d: Due, at: Timestamp) -> bool {
+        let Some(actual) = self.entry(d.slot).map(|e| self.deadline(e)) else {
+            return false;
+        };
+        if actual <= at {
+            return true;
+        }
+        self.expiry.push(Due { at: actual, ..d });
+        false
+    }
+
+    /// Evicts the flow closest to its idle deadline (the first by key among equals).
     fn evict_one(&mut self, emit: &mut dyn FnMut(Record<'_>)) {
-        if let Some(slot) = self.pop_due(Timestamp::from_micros(u64::MAX)) {
-            self.end(slot, EndReason::Evicted, emit);
+        while let Some(at) = self.take_group() {
+            let group = std::mem::take(&mut self.group);
+            let mut victim = None;
+            for &d in &group {
+                if victim.is_some() {
+                    // Not looked at: it stays where it was.
+                    self.expiry.push(d);
+                } else if self.due_or_requeue(d, at) {
+                    victim = Some(d.slot);
+                }
+            }
+            self.group = group;
+            if let Some(slot) = victim {
+                self.end(slot, EndReason::Evicted, emit);
+                return;
+            }
         }
     }
 
-    /// Ends every flow idle past its timeout at packet time `now`.
+    /// Ends every flow idle past its timeout at packet time `now`, in (deadline, key)
+    /// order.
     pub fn expire(&mut self, now: Timestamp, emit: &mut dyn FnMut(Record<'_>)) {
-        while let Some(slot) = self.pop_due(now) {
-            self.end(slot, EndReason::Active, emit);
+        while self.expiry.peek().is_some_and(|d| d.at <= now) {
+            let Some(at) = self.take_group() else {
+                break;
+            };
+            let group = std::mem::take(&mut self.group);
+            for &d in &group {
+                if self.due_or_requeue(d, at) {
+                    self.end(d.slot, EndReason::Active, emit);
+                }
+            }
+            self.group = group;
         }
+        self.compact_if_stale();
     }
 
     /// End of input or shutdown: ends every flow, in start order.
@@ -761,6 +756,8 @@ impl FlowTable {
                 emit,
             );
         }
+        // Every entry left names an ended flow.
+        self.expiry.clear();
     }
 
     pub fn counters(&self) -> FlowCounters {
@@ -1083,6 +1080,61 @@ mod tests {
             start.hash(&mut h);
             proptest::prop_assert_eq!(flow_id(&key, start), h.finish() & ((1 << 52) - 1));
         }
+    }
+
+    /// Closed flows leave their first (established-timeout) entry behind when they end
+    /// at the shorter closed timeout; compaction keeps the queue within twice the table.
+    #[test]
+    fn left_behind_expiry_entries_stay_bounded_under_churn() {
+        // 200 connections a second, each closed within a second: about 2 000 live flows
+        // (ten seconds closed), and 12 000 left-behind entries (sixty seconds) without
+        // compaction.
+        const N: u64 = 40_000;
+        let mut t = FlowTable::new(cfg(100_000));
+        let (mut ends, mut most) = (0, 0);
+        for i in 0..N {
+            let sp = 1024 + (i % 60_000) as u16;
+            let at = |k: u64| Timestamp::from_micros(i * 5_000 + k);
+            for (k, (flags, from_client)) in [
+                (SYN, true),
+                (SYN | ACK, false),
+                (ACK | FIN, true),
+                (ACK | FIN, false),
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                let mut p = if from_client {
+                    pkt(0, C, sp, S, 443, Proto::Tcp, flags)
+                } else {
+                    pkt(0, S, 443, C, sp, Proto::Tcp, flags)
+                };
+                p.ts = at(k as u64);
+                t.process(&p, &mut |_| {});
+            }
+            if i % 200 == 0 {
+                t.expire(at(4), &mut |r| {
+                    if matches!(r, Record::FlowEnd(_)) {
+                        ends += 1;
+                    }
+                });
+            }
+            most = most.max(t.expiry.len());
+            assert!(
+                t.expiry.len() <= 2 * t.len() + 1024 + 1,
+                "{} entries for {} flows",
+                t.expiry.len(),
+                t.len()
+            );
+        }
+        assert!(most > 4_000, "no entries were left behind: {most}");
+        // Every flow ended exactly once or is still in the table.
+        t.flush(&mut |r| {
+            if matches!(r, Record::FlowEnd(_)) {
+                ends += 1;
+            }
+        });
+        assert_eq!(ends, N);
     }
 
     #[test]
