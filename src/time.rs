@@ -157,6 +157,11 @@ impl EveTimeText {
         }
     }
 
+    /// The ASCII bytes, for writers that take bytes (no UTF-8 check).
+    pub fn as_bytes(&self) -> &[u8] {
+        self.buf.get(..self.len).unwrap_or_default()
+    }
+
     pub fn as_str(&self) -> &str {
         // Only ASCII digits and punctuation are ever pushed.
         std::str::from_utf8(self.buf.get(..self.len).unwrap_or_default()).unwrap_or_default()

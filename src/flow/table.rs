@@ -119,6 +119,16 @@ fn icmp_flow_type(proto: Proto, icmp_type: u16) -> u16 {
     }
 }
 
+/// `a <= b` as the derived `Ord` of `(IpAddr, u16)` has it (IPv4 before IPv6, then the
+/// address bytes, then the port), on integers instead of a chain of enum comparisons.
+fn endpoint_le(a: (IpAddr, u16), b: (IpAddr, u16)) -> bool {
+    let rank = |ip: IpAddr| match ip {
+        IpAddr::V4(v4) => (false, u128::from(u32::from(v4))),
+        IpAddr::V6(v6) => (true, u128::from(v6)),
+    };
+    (rank(a.0), a.1) <= (rank(b.0), b.1)
+}
+
 impl FlowKey {
     /// The key of a flow's record: its first packet's key (see [`FlowKey::of`]).
     fn of_record(r: &FlowRecord) -> Self {
@@ -131,7 +141,7 @@ impl FlowKey {
         };
         let a = (r.client.ip, cp);
         let b = (r.server.ip, sp);
-        let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+        let (lo, hi) = if endpoint_le(a, b) { (a, b) } else { (b, a) };
         FlowKey {
             lo,
             hi,
@@ -182,7 +192,7 @@ impl FlowKey {
         };
         let a = (p.src, sp);
         let b = (p.dst, dp);
-        let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+        let (lo, hi) = if endpoint_le(a, b) { (a, b) } else { (b, a) };
         FlowKey {
             lo,
             hi,
@@ -1058,6 +1068,21 @@ mod tests {
     }
 
     proptest::proptest! {
+        #[test]
+        fn endpoint_order_is_the_derived_order(
+            a: (u128, u16), b: (u128, u16), v4: (bool, bool), same_ip: bool,
+        ) {
+            let ip = |bits: u128, v4: bool| if v4 {
+                IpAddr::from((bits as u32).to_be_bytes())
+            } else {
+                IpAddr::from(bits.to_be_bytes())
+            };
+            let ea = (ip(a.0, v4.0), a.1);
+            let eb = (if same_ip { ea.0 } else { ip(b.0, v4.1) }, b.1);
+            proptest::prop_assert_eq!(endpoint_le(ea, eb), ea <= eb);
+            proptest::prop_assert_eq!(endpoint_le(eb, ea), eb <= ea);
+        }
+
         /// The one-write id is the id hashing the derived `Hash` of (key, start) gives.
         #[test]
         fn flow_id_is_the_derived_hash_of_key_and_start(

@@ -54,8 +54,8 @@ pub fn write_flow(out: &mut Vec<u8>, f: &FlowRecord, o: &EveOptions) {
         .u64("pkts_toclient", f.pkts_toclient)
         .u64("bytes_toserver", f.bytes_toserver)
         .u64("bytes_toclient", f.bytes_toclient)
-        .plain_str("start", f.start.eve().text().as_str())
-        .plain_str("end", f.last.eve().text().as_str())
+        .time("start", f.start)
+        .time("end", f.last)
         // Suricata: whole seconds between the start and end timestamps.
         .u64("age", f.last.secs().saturating_sub(f.start.secs()))
         .plain_str("state", flow_state(f))
@@ -196,7 +196,7 @@ fn header<'o>(
     o: &EveOptions,
 ) -> JsonObject<'o> {
     let mut ev = JsonObject::begin(out);
-    ev.plain_str("timestamp", ts.eve().text().as_str());
+    ev.time("timestamp", ts);
     if let Some(id) = flow_id {
         ev.u64("flow_id", id);
     }

@@ -7,6 +7,7 @@
 //! escape pass; any other string goes through serde_json, so escaping rules stay
 //! serde_json's. The output is byte-identical to serializing the same fields with serde.
 
+use crate::time::Timestamp;
 use serde::Serialize;
 use std::io::Write;
 use std::net::IpAddr;
@@ -24,6 +25,7 @@ impl<'a> JsonObject<'a> {
     }
 
     /// Writes `"key":`. Keys are identifiers chosen in code: never escaped.
+    #[inline]
     fn key(&mut self, key: &'static str) {
         debug_assert!(key
             .bytes()
@@ -37,6 +39,7 @@ impl<'a> JsonObject<'a> {
         self.out.extend_from_slice(b"\":");
     }
 
+    #[inline]
     pub fn u64(&mut self, key: &'static str, v: u64) -> &mut Self {
         self.key(key);
         self.out
@@ -53,11 +56,22 @@ impl<'a> JsonObject<'a> {
 
     /// A string value from code or from formatting that cannot contain `"`, `\` or a
     /// control character (names, addresses, timestamps, hex digits).
+    #[inline]
     pub fn plain_str(&mut self, key: &'static str, v: &str) -> &mut Self {
         debug_assert!(v.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\'));
         self.key(key);
         self.out.push(b'"');
         self.out.extend_from_slice(v.as_bytes());
+        self.out.push(b'"');
+        self
+    }
+
+    /// A timestamp in EVE's format.
+    #[inline]
+    pub fn time(&mut self, key: &'static str, ts: Timestamp) -> &mut Self {
+        self.key(key);
+        self.out.push(b'"');
+        self.out.extend_from_slice(ts.eve().text().as_bytes());
         self.out.push(b'"');
         self
     }
