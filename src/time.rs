@@ -222,6 +222,24 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #[test]
+        fn eve_text_matches_a_formatter_anywhere(micros in 0u64..=Timestamp::LATEST.0) {
+            let t = Timestamp(micros);
+            let (y, m, d) = civil_from_days((t.secs() / 86_400) as i64);
+            let sod = t.secs() % 86_400;
+            let want = format!(
+                "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:06}Z",
+                sod / 3600,
+                (sod / 60) % 60,
+                sod % 60,
+                t.0 % MICROS_PER_SEC
+            );
+            let text = t.rfc3339().text();
+            proptest::prop_assert_eq!(text.as_str(), want.as_str());
+        }
+    }
+
     #[test]
     fn eve_format_has_microseconds_and_offset() {
         let t = Timestamp::from_secs_micros(1_795_341_600, 123_456);
