@@ -124,12 +124,6 @@ impl Default for HyperLogLog {
 }
 
 impl HyperLogLog {
-    pub fn clear(&mut self) {
-        self.registers.fill(0);
-        self.inv_sum = HLL_REGISTERS as f64;
-        self.zeros = HLL_REGISTERS as u32;
-    }
-
     /// Adds one address. The hash is SipHash with fixed keys (`DefaultHasher::new`), so
     /// estimates are the same on every run and every worker.
     pub fn insert(&mut self, ip: &IpAddr) {
@@ -216,7 +210,10 @@ struct FloodBin {
     udp: u64,
     /// First distinct sources of the bin: exact count while not full, and the samples.
     exact: Vec<IpAddr>,
-    hll: HyperLogLog,
+    /// Made once `exact` is full, from its sources: until then a key costs no 4 KiB.
+    /// Registers depend only on the set of addresses inserted, so the estimate is the
+    /// one a counter fed from the first connection would give.
+    hll: Option<HyperLogLog>,
     second: u64,
     in_second: u64,
     peak_per_second: u64,
@@ -235,7 +232,7 @@ impl FloodBin {
         self.connections = 0;
         self.udp = 0;
         self.exact.clear();
-        self.hll.clear();
+        self.hll = None;
         self.second = start.secs();
         self.in_second = 0;
         self.peak_per_second = 0;
@@ -246,7 +243,11 @@ impl FloodBin {
         if self.exact.len() < EXACT_SOURCES {
             (self.exact.len() as u64, true)
         } else {
-            let e = self.hll.estimate().round() as u64;
+            let e = self
+                .hll
+                .as_ref()
+                .map_or(self.exact.len() as f64, HyperLogLog::estimate)
+                .round() as u64;
             (e.max(EXACT_SOURCES as u64), false)
         }
     }
@@ -300,7 +301,7 @@ impl InboundFloodDetector {
             connections: 0,
             udp: 0,
             exact: Vec::new(),
-            hll: HyperLogLog::default(),
+            hll: None,
             second: now.secs(),
             in_second: 0,
             peak_per_second: 0,
@@ -328,7 +329,16 @@ impl InboundFloodDetector {
         if s.exact.len() < EXACT_SOURCES && !s.exact.contains(&f.client.ip) {
             s.exact.push(f.client.ip);
         }
-        s.hll.insert(&f.client.ip);
+        if s.exact.len() >= EXACT_SOURCES {
+            let exact = &s.exact;
+            s.hll
+                .get_or_insert_with(|| {
+                    let mut h = HyperLogLog::default();
+                    exact.iter().for_each(|ip| h.insert(ip));
+                    h
+                })
+                .insert(&f.client.ip);
+        }
         if s.sample_ports.len() < MAX_SAMPLES && !s.sample_ports.contains(&f.server.port) {
             s.sample_ports.push(f.server.port);
         }
@@ -576,8 +586,45 @@ mod tests {
             h.insert(&source(i).parse().unwrap());
         }
         assert!((h.estimate() - 60.0).abs() <= 1.0, "{}", h.estimate());
-        h.clear();
-        assert_eq!(h.estimate(), 0.0);
+        assert_eq!(HyperLogLog::default().estimate(), 0.0);
+    }
+
+    /// The counter made when the exact list fills estimates what one fed every source
+    /// from the first connection would.
+    #[test]
+    fn a_counter_made_at_the_exact_limit_matches_one_fed_from_the_start() {
+        for distinct in [
+            EXACT_SOURCES as u64 - 1,
+            EXACT_SOURCES as u64,
+            65,
+            300,
+            5_000,
+        ] {
+            let mut det = detector();
+            let mut eager = HyperLogLog::default();
+            let home = HomeNet::default_nets();
+            let mut alerts = Vec::new();
+            let mut ctx = DetectContext {
+                home: &home,
+                alerts: &mut alerts,
+            };
+            for i in 0..3 * distinct {
+                let src = source(i % distinct);
+                let f = flow(&src, SERVER, 80, Proto::Tcp, i as f64 * 0.001, i);
+                eager.insert(&f.client.ip);
+                det.on_record(&Record::ConnStart(&f), &mut ctx);
+            }
+            let s = det.keys.get(&(SERVER.parse().unwrap(), Some(80))).unwrap();
+            let (est, exact) = s.unique_sources();
+            if distinct < EXACT_SOURCES as u64 {
+                assert!(exact && s.hll.is_none());
+                assert_eq!(est, distinct);
+            } else {
+                assert!(!exact);
+                let want = (eager.estimate().round() as u64).max(EXACT_SOURCES as u64);
+                assert_eq!(est, want, "{distinct} sources");
+            }
+        }
     }
 
     #[test]
