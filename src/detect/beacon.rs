@@ -443,6 +443,28 @@ impl BeaconDetector {
         if n < min_n {
             return;
         }
+        // What no timing can change: when neither rule can fire on the count and the
+        // span alone, the periodicity is not computed.
+        let duration_s = s.last.since(s.first) as f64 / MICROS_PER_SEC as f64;
+        let port = key.2;
+        let possible = if cfg.web_ports.contains(&port) {
+            n >= cfg.web_min_connections && duration_s >= cfg.web_min_duration_s as f64
+        } else {
+            let rate = if duration_s > 0.0 {
+                n as f64 / (duration_s / 3600.0)
+            } else {
+                f64::INFINITY
+            };
+            n >= cfg.periodic_min_connections
+                || (!cfg.seed_excluded_ports.contains(&port)
+                    && n >= cfg.seed_min_connections
+                    && duration_s >= cfg.seed_min_duration_s as f64
+                    && rate >= cfg.seed_min_per_hour
+                    && rate <= cfg.seed_max_per_hour)
+        };
+        if !possible {
+            return;
+        }
         let base = s.starts.front().copied().unwrap_or(s.first);
         let starts: Vec<f64> = s
             .starts
@@ -453,8 +475,6 @@ impl BeaconDetector {
         let Some(p) = periodicity(&starts, &sizes, cfg.beat_tolerance_pct / 100.0) else {
             return;
         };
-        let duration_s = s.last.since(s.first) as f64 / MICROS_PER_SEC as f64;
-        let port = key.2;
         let regular = p.median_interval_s >= cfg.min_median_interval_s;
         let grade = seed_grade(n, duration_s);
 
