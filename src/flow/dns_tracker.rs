@@ -2,7 +2,7 @@
 
 use super::Endpoint;
 use crate::decode::dns::{DnsAnswer, DnsMessage, DnsName};
-use crate::decode::{Proto, VlanIds};
+use crate::decode::{DecodeCounters, Proto, VlanIds};
 use crate::time::Timestamp;
 
 /// A DNS query and its response; either may be missing (a response whose query we did
@@ -77,8 +77,9 @@ pub struct DnsCounters {
     pub unmatched_responses: u64,
     pub pending_evicted: u64,
     pub malformed: u64,
-    /// `malformed` by reason (`dns.truncated`, `dns.label_loop`, ...).
-    pub malformed_by_reason: std::collections::BTreeMap<&'static str, u64>,
+    /// `malformed` by reason, as the decode counters `dns.truncated`, `dns.label_loop`,
+    /// ...: the output thread adds them to the capture thread's decode counters.
+    pub errors: DecodeCounters,
     /// DNS over TCP segments that did not hold one whole length-prefixed message.
     pub tcp_unparsed: u64,
     pub pending: u64,
@@ -93,9 +94,7 @@ impl DnsCounters {
         self.unmatched_responses += o.unmatched_responses;
         self.pending_evicted += o.pending_evicted;
         self.malformed += o.malformed;
-        for (k, v) in &o.malformed_by_reason {
-            *self.malformed_by_reason.entry(k).or_default() += v;
-        }
+        self.errors.merge(&o.errors);
         self.tcp_unparsed += o.tcp_unparsed;
         self.pending += o.pending;
     }
@@ -148,11 +147,7 @@ impl DnsTracker {
             Ok(m) => m,
             Err(e) => {
                 self.counters.malformed += 1;
-                *self
-                    .counters
-                    .malformed_by_reason
-                    .entry(e.name())
-                    .or_default() += 1;
+                self.counters.errors.bump(e.counter());
                 return;
             }
         };

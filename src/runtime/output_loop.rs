@@ -357,13 +357,16 @@ impl Output {
                 }
             }
         }
+        // The capture thread's decoder and the workers' DNS parsing, one set of reasons.
+        let mut decode = c.decode.clone();
+        decode.merge(&dns.errors);
         let mut s = StatsSnapshot {
             ts: now,
             uptime_s: now.since(c.first_ts) / crate::time::MICROS_PER_SEC,
             ..StatsSnapshot::default()
         };
         let su = &mut s.suricata;
-        c.decode.for_each_suricata(|k, v| {
+        decode.for_each_suricata(|k, v| {
             su.insert(k.to_string(), v);
         });
         let cap = &c.capture;
@@ -394,9 +397,9 @@ impl Output {
             ("capture.file_errors", cap.file_errors),
             ("capture.unsupported_link", cap.unsupported_link),
             ("capture.oversized", cap.oversized),
-            ("decode.packets", c.decode.packets()),
-            ("decode.bytes", c.decode.bytes()),
-            ("decode.errors_total", c.decode.errors_total()),
+            ("decode.packets", decode.packets()),
+            ("decode.bytes", decode.bytes()),
+            ("decode.errors_total", decode.errors_total()),
             ("flow.created", flow.created),
             ("flow.active", flow.active),
             ("flow.limit", self.max_flows),
@@ -418,10 +421,7 @@ impl Output {
         ] {
             b.insert(k.into(), v);
         }
-        for (k, v) in &dns.malformed_by_reason {
-            b.insert(format!("decode.errors.{k}"), *v);
-        }
-        c.decode.for_each_error(|k, v| {
+        decode.for_each_error(|k, v| {
             b.insert(format!("decode.errors.{k}"), v);
         });
         for (k, v) in &alerts {
