@@ -447,7 +447,7 @@ struct AnswerEntry {
 
 /// `rdata` as Suricata writes it: addresses as text, names (CNAME, NS, PTR, DNAME and
 /// the MX exchange) and TXT bytes rendered safely; nothing for types we keep only the
-/// length of.
+/// length of (`RData::Other`, which [`Grouped::is_empty`] relies on).
 fn rdata_text(d: &RData) -> Option<String> {
     match d {
         RData::A(ip) => Some(ip.to_string()),
@@ -482,10 +482,12 @@ impl Grouped<'_> {
             .filter_map(|a| rdata_text(&a.data))
     }
 
+    /// Whether no answer would be listed; decided on the types, nothing rendered.
     fn is_empty(&self) -> bool {
-        GROUPED_TYPES
-            .iter()
-            .all(|(t, _)| self.members(*t).next().is_none())
+        !self.0.iter().any(|a| {
+            !matches!(a.data, RData::Other { .. })
+                && GROUPED_TYPES.iter().any(|(t, _)| *t == a.rtype)
+        })
     }
 }
 
