@@ -200,20 +200,14 @@ impl Connection {
     pub fn peer_closed(&mut self) -> bool {
         match self {
             Connection::Udp(_) => false,
-            Connection::Tcp(s) => {
-                let mut b = [0u8; 1];
-                if s.set_nonblocking(true).is_err() {
-                    return true;
-                }
-                let r = s.peek(&mut b);
-                let closed = match r {
-                    Ok(0) => true,
-                    Ok(_) => false,
-                    Err(e) => e.kind() != io::ErrorKind::WouldBlock,
-                };
-                s.set_nonblocking(false).is_err() || closed
-            }
+            Connection::Tcp(s) => peek(s) == Peek::Closed,
             Connection::Tls(t) => {
+                // Most of the time nothing has come in: one syscall says so.
+                match peek(&t.sock) {
+                    Peek::Idle => return false,
+                    Peek::Closed => return true,
+                    Peek::Data => {}
+                }
                 if t.sock.set_nonblocking(true).is_err() {
                     return true;
                 }
@@ -240,5 +234,30 @@ impl Connection {
                 t.sock.set_nonblocking(false).is_err() || closed
             }
         }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Peek {
+    /// Nothing to read: the connection is open as far as we can tell.
+    Idle,
+    /// Bytes wait to be read.
+    Data,
+    /// The receiver closed (end of stream) or the socket failed.
+    Closed,
+}
+
+/// What one non-blocking `recv(MSG_PEEK)` finds, without changing the socket's mode.
+fn peek(sock: &TcpStream) -> Peek {
+    let mut b = [0u8; 1];
+    match rustix::net::recv(
+        sock,
+        &mut b,
+        rustix::net::RecvFlags::PEEK | rustix::net::RecvFlags::DONTWAIT,
+    ) {
+        Ok((_, 0)) => Peek::Closed,
+        Ok(_) => Peek::Data,
+        Err(rustix::io::Errno::AGAIN | rustix::io::Errno::INTR) => Peek::Idle,
+        Err(_) => Peek::Closed,
     }
 }
