@@ -318,8 +318,10 @@ impl DgaDetector {
             return;
         }
         // Burst: unique random names in the short window, and how many got NXDOMAIN.
-        // Sized from the counts above: growing a set rehashes every name already in it.
-        let sized = |n: usize| HashSet::<&str>::with_capacity_and_hasher(n, Default::default());
+        // Sized from the counts above (which bound the distinct names): growing a set
+        // rehashes every name already in it.
+        let sized =
+            |n: usize| HashSet::<&str>::with_capacity_and_hasher(n.min(1024), Default::default());
         let mut random_names = sized(random_in_window);
         let mut random_nx = sized(random_in_window);
         let mut randomness_sum = 0.0;

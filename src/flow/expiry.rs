@@ -1,5 +1,5 @@
 //! The flow table's expiry queue: a binary min-heap of [`Due`] entries ordered by
-//! deadline alone.
+//! deadline, then by the flow's serial number (the order flows were created in).
 //!
 //! Each entry names a slot of the table and the serial number of the flow that was in
 //! it when the entry was pushed. Nothing is ever removed from the middle: a flow that
@@ -8,9 +8,9 @@
 //! reads only this array (no flow record, no key, no back-pointer to update), and a
 //! flow ending costs nothing here.
 //!
-//! Left-behind entries are bounded: [`ExpiryQueue::compact`] keeps the valid ones (the
-//! earliest per slot) and rebuilds the heap, which the table does once the queue holds
-//! more than twice its live flows.
+//! Left-behind entries are bounded: [`ExpiryQueue::compact`] keeps the current ones and
+//! rebuilds the heap in linear time, which the table does once the queue holds more
+//! than three entries per live flow (a live flow has at most two).
 
 use crate::time::Timestamp;
 
@@ -43,6 +43,11 @@ impl ExpiryQueue {
         self.heap.first().copied()
     }
 
+    /// Heap order: deadline, then serial (serials wrap, which only reorders ties).
+    fn key(d: &Due) -> (Timestamp, u32) {
+        (d.at, d.serial)
+    }
+
     pub fn push(&mut self, d: Due) {
         self.heap.push(d);
         self.sift_up(self.heap.len() - 1);
@@ -62,20 +67,16 @@ impl ExpiryQueue {
         self.heap.clear();
     }
 
-    /// Keeps the entries `valid` accepts, one per slot (its earliest), and rebuilds the
-    /// heap. Dropping a later entry of a live flow changes nothing: the earliest one
-    /// comes up first and either ends the flow or is pushed again at its real deadline.
+    /// Keeps the entries `valid` accepts and rebuilds the heap, in linear time.
     pub fn compact(&mut self, valid: impl Fn(&Due) -> bool) {
         self.heap.retain(|d| valid(d));
-        self.heap.sort_unstable_by_key(|d| (d.slot, d.at));
-        self.heap.dedup_by_key(|d| d.slot);
         for pos in (0..self.heap.len() / 2).rev() {
             self.sift_down(pos);
         }
     }
 
-    fn at(&self, pos: usize) -> Option<Timestamp> {
-        self.heap.get(pos).map(|d| d.at)
+    fn at(&self, pos: usize) -> Option<(Timestamp, u32)> {
+        self.heap.get(pos).map(Self::key)
     }
 
     fn sift_up(&mut self, mut pos: usize) {
@@ -120,60 +121,57 @@ mod tests {
         Due {
             at: Timestamp::from_micros(at),
             slot,
-            serial: 0,
+            serial: slot,
         }
     }
 
     proptest! {
-        /// Pops come out in deadline order, whatever the pushes and pops in between.
+        /// Pops come out in (deadline, serial) order, whatever the pushes and pops in
+        /// between.
         #[test]
-        fn pops_come_out_in_deadline_order(ops in proptest::collection::vec(
+        fn pops_come_out_in_deadline_then_serial_order(ops in proptest::collection::vec(
             prop_oneof![(0u64..50).prop_map(Some), Just(None)], 0..200,
         )) {
             let mut q = ExpiryQueue::default();
-            let mut model: Vec<u64> = Vec::new();
+            let mut model: Vec<(u64, u32)> = Vec::new();
             for (i, op) in ops.into_iter().enumerate() {
                 match op {
                     Some(at) => {
                         q.push(due(at, i as u32));
-                        model.push(at);
+                        model.push((at, i as u32));
                     }
                     None => {
                         model.sort_unstable();
                         let want = (!model.is_empty()).then(|| model.remove(0));
-                        prop_assert_eq!(q.pop().map(|d| d.at.as_micros()), want);
+                        prop_assert_eq!(q.pop().map(|d| (d.at.as_micros(), d.serial)), want);
                     }
                 }
             }
             prop_assert_eq!(q.len(), model.len());
         }
 
-        /// Compaction keeps the earliest valid entry of each slot and a valid heap.
+        /// Compaction keeps exactly the valid entries, and they still pop in order.
         #[test]
-        fn compact_keeps_the_earliest_valid_entry_per_slot(
-            entries in proptest::collection::vec((0u64..20, 0u32..8), 0..60),
+        fn compact_keeps_the_valid_entries_in_order(
+            entries in proptest::collection::vec(0u64..20, 0..60),
         ) {
             let mut q = ExpiryQueue::default();
-            for &(at, slot) in &entries {
-                q.push(due(at, slot));
+            for (i, &at) in entries.iter().enumerate() {
+                q.push(due(at, i as u32));
             }
             q.compact(|d| d.slot % 3 != 0);
-            let mut want: Vec<(u64, u32)> = (0..8)
-                .filter(|s| s % 3 != 0)
-                .filter_map(|s| {
-                    entries.iter().filter(|e| e.1 == s).map(|e| e.0).min().map(|at| (at, s))
-                })
+            let mut want: Vec<(u64, u32)> = entries
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| i % 3 != 0)
+                .map(|(i, &at)| (at, i as u32))
                 .collect();
             want.sort_unstable();
             let mut got = Vec::new();
             while let Some(d) = q.pop() {
                 got.push((d.at.as_micros(), d.slot));
             }
-            // Equal deadlines may come out in any order.
-            let mut sorted = got.clone();
-            sorted.sort_unstable();
-            prop_assert_eq!(&sorted, &want);
-            prop_assert!(got.windows(2).all(|w| w[0].0 <= w[1].0));
+            prop_assert_eq!(got, want);
         }
     }
 }

@@ -6,13 +6,17 @@
 //! * `slots`: every flow's `FlowEntry` in a slab (a freed slot is reused);
 //! * `index`: a hash table of slot numbers whose key is recomputed from the entry's
 //!   record, so the tuple is stored once;
-//! * `expiry`: a min-heap of (deadline, slot, serial) by deadline ([`super::expiry`]). A
-//!   flow's earliest entry is never later than its real deadline: a packet updates the
-//!   flow in place and pushes an entry only when a close shortens the timeout; an entry
-//!   found early at the top is pushed again at the flow's real deadline. An ended flow's
-//!   entries stay behind until they surface (or a compaction drops them), recognised by
-//!   a serial that no longer matches their slot. Flows due at the same deadline end in
-//!   key order, so the order is the same for any number of workers.
+//! * `expiry`: a min-heap of (deadline, slot, serial) by deadline, then serial
+//!   ([`super::expiry`]). A flow's earliest entry is never later than its real deadline:
+//!   a packet updates the flow in place and pushes an entry only when a close shortens
+//!   the timeout; an entry found early at the top is pushed again at the flow's real
+//!   deadline. An ended flow's entries stay behind until they surface (or a compaction
+//!   drops them), recognised by a serial that no longer matches their slot. Serials are
+//!   32 bits: a left-behind entry could name a new flow only after 2^32 flows started
+//!   while it waited, and then it only has that flow's deadline checked once more.
+//!   Flows that expire at the same deadline end in key order, so the order is the same
+//!   for any number of workers; among flows equally close to their deadline, eviction
+//!   takes the oldest.
 //!
 //! When the table is full, the flow closest to its idle deadline is evicted (counted in
 //! `flow.evicted`); a flow's records are emitted through the callback given to
@@ -299,7 +303,8 @@ impl FlowTable {
             free: Vec::new(),
             index: HashTable::new(),
             hasher: foldhash::fast::RandomState::default(),
-            expiry: ExpiryQueue::with_capacity(cap),
+            // At most three entries a flow before a compaction (see compact_if_stale).
+            expiry: ExpiryQueue::with_capacity(cap.saturating_mul(3).saturating_add(1025)),
             next_serial: 0,
             group: Vec::new(),
             len: 0,
@@ -380,10 +385,12 @@ impl FlowTable {
         self.entry(d.slot).is_some_and(|e| e.serial == d.serial)
     }
 
-    /// Drops left-behind entries once they outnumber the live flows: the queue stays
-    /// within twice the table (plus a little), at amortised constant cost.
+    /// Drops left-behind entries once the queue holds more than three a live flow (a live
+    /// flow has at most two current ones: its first, and one from a close or a
+    /// re-queue), so a compaction frees at least a third of the queue: amortised
+    /// constant cost, and at most 48 bytes of queue a flow.
     fn compact_if_stale(&mut self) {
-        if self.expiry.len() > 2 * self.len + 1024 {
+        if self.expiry.len() > 3 * self.len + 1024 {
             let slots = &self.slots;
             self.expiry.compact(|d| {
                 slots
@@ -569,6 +576,7 @@ impl FlowTable {
         }
         if let Some(d) = closed {
             self.expiry.push(d);
+            self.compact_if_stale();
         }
         flow
     }
@@ -688,22 +696,13 @@ impl FlowTable {
         false
     }
 
-    /// Evicts the flow closest to its idle deadline (the first by key among equals).
+    /// Evicts the flow closest to its idle deadline; among equals, the oldest. (Not by
+    /// key as `expire` orders them: with coarse timestamps thousands of flows share a
+    /// deadline, and sorting them on every eviction would be quadratic.)
     fn evict_one(&mut self, emit: &mut dyn FnMut(Record<'_>)) {
-        while let Some(at) = self.take_group() {
-            let group = std::mem::take(&mut self.group);
-            let mut victim = None;
-            for &d in &group {
-                if victim.is_some() {
-                    // Not looked at: it stays where it was.
-                    self.expiry.push(d);
-                } else if self.due_or_requeue(d, at) {
-                    victim = Some(d.slot);
-                }
-            }
-            self.group = group;
-            if let Some(slot) = victim {
-                self.end(slot, EndReason::Evicted, emit);
+        while let Some(d) = self.expiry.pop() {
+            if self.is_current(&d) && self.due_or_requeue(d, d.at) {
+                self.end(d.slot, EndReason::Evicted, emit);
                 return;
             }
         }
@@ -1107,8 +1106,8 @@ mod tests {
         }
     }
 
-    /// Closed flows leave their first (established-timeout) entry behind when they end
-    /// at the shorter closed timeout; compaction keeps the queue within twice the table.
+    /// Closed flows leave their first (new-timeout) entry behind when they end at the
+    /// shorter closed timeout; compaction keeps the queue within three entries a flow.
     #[test]
     fn left_behind_expiry_entries_stay_bounded_under_churn() {
         // 200 connections a second, each closed within a second: about 2 000 live flows
@@ -1146,7 +1145,7 @@ mod tests {
             }
             most = most.max(t.expiry.len());
             assert!(
-                t.expiry.len() <= 2 * t.len() + 1024 + 1,
+                t.expiry.len() <= 3 * t.len() + 1024 + 1,
                 "{} entries for {} flows",
                 t.expiry.len(),
                 t.len()
@@ -1160,6 +1159,28 @@ mod tests {
             }
         });
         assert_eq!(ends, N);
+    }
+
+    /// Flows equally close to their deadline are evicted oldest first, and a new flow
+    /// with that same deadline does not jump the queue.
+    #[test]
+    fn eviction_among_equal_deadlines_takes_the_oldest() {
+        let mut t = FlowTable::new(cfg(3));
+        let mut ended = Vec::new();
+        // Every flow's first packet at the same time: all share one deadline. Ports in
+        // descending order, so key order would pick the newest first.
+        for sp in [5000u16, 4000, 3000, 2000, 1000] {
+            t.process(&pkt(7, C, sp, S, 53, Proto::Udp, 0), &mut |r| {
+                if let Record::FlowEnd(f) = r {
+                    ended.push((f.client.port, f.end));
+                }
+            });
+        }
+        assert_eq!(
+            ended,
+            [(5000, EndReason::Evicted), (4000, EndReason::Evicted)]
+        );
+        assert_eq!(t.len(), 3);
     }
 
     #[test]
