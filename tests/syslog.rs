@@ -841,3 +841,58 @@ fn a_receiver_restarted_while_idle_gets_the_next_alert_over_a_new_connection() {
     assert!(s["reconnects"].as_u64().unwrap() >= 1, "{s}");
     assert_eq!(s["sent"], 2, "{s}");
 }
+
+/// A receiver that accepts the connection and never reads: once the socket buffers are
+/// full every write blocks. The drain at exit caps each write at the time it has left,
+/// so the run ends about `drain_timeout_s` after its input, not after the 5 s write
+/// timeout (or a series of them).
+#[test]
+fn a_receiver_that_stops_reading_cannot_hold_the_exit_past_the_drain() {
+    let dir = tempfile::tempdir().unwrap();
+    // 40 000 one-packet flows: their flow events (about 25 MB) overfill the buffers.
+    let capture = dir.path().join("flows.pcap");
+    botsense::pcapgen::bench::write_concurrent_flows(
+        std::io::BufWriter::new(std::fs::File::create(&capture).unwrap()),
+        40_000,
+    )
+    .unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for s in listener.incoming().flatten() {
+            held.push(s);
+        }
+    });
+    let cfg = config(
+        dir.path(),
+        "event_types = [\"flow\"]\nqueue_size = 100000\ndrain_timeout_s = 1\n",
+    );
+    let t0 = Instant::now();
+    let plain = replay(&capture, &["-q"]);
+    let baseline = t0.elapsed();
+    let t1 = Instant::now();
+    let run = replay(
+        &capture,
+        &["--syslog", &format!("tcp://127.0.0.1:{port}"), "-c", &cfg],
+    );
+    let forwarding = t1.elapsed();
+    assert_eq!(run.code(), Some(0), "{}", run.stderr());
+    let err = run.stderr();
+    let flows = run.of_type("flow").len() as u64;
+    assert_eq!(flows, 40_000);
+    let (sent, dropped) = (
+        summary_counter(&err, "sent"),
+        summary_counter(&err, "dropped"),
+    );
+    assert!(
+        sent > 0 && dropped > 0,
+        "the receiver took some, not all: {err}"
+    );
+    assert_eq!(sent + dropped, flows, "{err}");
+    assert!(
+        forwarding < baseline + Duration::from_secs(4),
+        "the drain took {forwarding:?} against {baseline:?} without forwarding: {err}"
+    );
+    assert_eq!(without_stats(&run.eve_text), without_stats(&plain.eve_text));
+}

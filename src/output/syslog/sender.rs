@@ -145,7 +145,7 @@ impl SyslogSender {
                     std::thread::sleep(wait.min(Duration::from_millis(50)));
                     continue;
                 }
-                match self.connector.connect() {
+                match self.connector.connect(deadline) {
                     Ok(k) => {
                         if ever_connected {
                             SyslogCounters::add(&c.reconnects, 1);
@@ -166,7 +166,19 @@ impl SyslogSender {
                 pending = Some(msg);
                 continue;
             };
-            match k.send(&msg, &mut scratch) {
+            // A receiver that stopped reading must not hold the exit past the drain, even
+            // with a write already waiting when the run ends: the drain clock starts the
+            // moment the write sees the run is closing.
+            let drain_end = std::cell::Cell::new(deadline);
+            let drain_over = || {
+                if drain_end.get().is_none() && self.closing.load(Ordering::Relaxed) {
+                    drain_end.set(Some(Instant::now() + self.drain_timeout));
+                }
+                drain_end.get().is_some_and(|d| Instant::now() >= d)
+            };
+            let sent = k.send(&msg, &mut scratch, &drain_over);
+            deadline = drain_end.get();
+            match sent {
                 Ok(()) => {
                     SyslogCounters::add(&c.sent, 1);
                     self.backoff.succeeded();

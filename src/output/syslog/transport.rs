@@ -9,7 +9,7 @@ use rustls::{ClientConfig, ClientConnection, RootCertStore, StreamOwned};
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs, UdpSocket};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// A TLS setup problem: which file, and why.
 #[derive(Debug, thiserror::Error)]
@@ -118,7 +118,23 @@ impl Connector {
         Ok(addrs)
     }
 
-    pub fn connect(&self) -> io::Result<Connection> {
+    /// Connects within the timeout, all addresses and the TLS handshake together, and
+    /// never past `limit` (the end of the drain at exit).
+    pub fn connect(&self, limit: Option<Instant>) -> io::Result<Connection> {
+        let end = Instant::now() + self.timeout;
+        let end = limit.map_or(end, |l| l.min(end));
+        // What is left of the time, or a timeout error once it is spent.
+        let left = || {
+            let d = end.saturating_duration_since(Instant::now());
+            if d.is_zero() {
+                Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    "connect timed out (or the drain at exit ended)",
+                ))
+            } else {
+                Ok(d)
+            }
+        };
         let addrs = self.addrs()?;
         if self.transport == Transport::Udp {
             // `addrs` is never empty: `addrs()` returns an error instead.
@@ -137,7 +153,14 @@ impl Connector {
         let mut last = None;
         let mut stream = None;
         for a in &addrs {
-            match TcpStream::connect_timeout(a, self.timeout) {
+            let budget = match left() {
+                Ok(d) => d,
+                Err(e) => {
+                    last = Some(e);
+                    break;
+                }
+            };
+            match TcpStream::connect_timeout(a, budget) {
                 Ok(s) => {
                     stream = Some(s);
                     break;
@@ -150,10 +173,16 @@ impl Connector {
             None => return Err(last.unwrap_or_else(|| io::ErrorKind::NotConnected.into())),
         };
         sock.set_nodelay(true)?;
-        sock.set_write_timeout(Some(self.timeout))?;
-        sock.set_read_timeout(Some(self.timeout))?;
+        sock.set_write_timeout(Some(left()?))?;
+        sock.set_read_timeout(Some(left()?))?;
         match &self.tls {
-            None => Ok(Connection::Tcp(sock)),
+            None => {
+                sock.set_write_timeout(Some(WRITE_SLICE))?;
+                Ok(Connection::Tcp {
+                    sock,
+                    timeout: self.timeout,
+                })
+            }
             Some((config, name)) => {
                 let conn = ClientConnection::new(Arc::clone(config), name.clone())
                     .map_err(io::Error::other)?;
@@ -162,34 +191,85 @@ impl Connector {
                 while tls.conn.is_handshaking() {
                     tls.conn.complete_io(&mut tls.sock)?;
                 }
-                Ok(Connection::Tls(Box::new(tls)))
+                tls.sock.set_write_timeout(Some(WRITE_SLICE))?;
+                tls.sock.set_read_timeout(Some(self.timeout))?;
+                Ok(Connection::Tls {
+                    stream: Box::new(tls),
+                    timeout: self.timeout,
+                })
             }
         }
     }
 }
 
-/// An open connection to the receiver.
+/// How long one blocked `write` waits before the sender looks at the clock again: a
+/// receiver that stopped reading holds a write at most the connect/write timeout, and
+/// the drain at exit no longer than it has left.
+const WRITE_SLICE: Duration = Duration::from_millis(100);
+
+/// An open connection to the receiver. TCP and TLS sockets block for at most
+/// [`WRITE_SLICE`] at a time; `timeout` bounds a whole message.
 pub enum Connection {
     Udp(UdpSocket),
-    Tcp(TcpStream),
-    Tls(Box<StreamOwned<ClientConnection, TcpStream>>),
+    Tcp {
+        sock: TcpStream,
+        timeout: Duration,
+    },
+    Tls {
+        stream: Box<StreamOwned<ClientConnection, TcpStream>>,
+        timeout: Duration,
+    },
 }
 
 impl Connection {
-    /// Sends one message, framed for the transport; `scratch` is a reused buffer.
-    pub fn send(&mut self, msg: &[u8], scratch: &mut Vec<u8>) -> io::Result<()> {
+    /// Sends one message, framed for the transport; `scratch` is a reused buffer. A
+    /// blocked write gives up after the timeout, or at once when `give_up()` says so
+    /// (checked every [`WRITE_SLICE`]); the connection is then unusable (part of a frame
+    /// may have gone out) and the caller drops it.
+    pub fn send(
+        &mut self,
+        msg: &[u8],
+        scratch: &mut Vec<u8>,
+        give_up: &dyn Fn() -> bool,
+    ) -> io::Result<()> {
+        let start = Instant::now();
+        // A write that is waiting: go on, unless the time is up.
+        let keep_waiting = |e: &io::Error, timeout: Duration| {
+            matches!(
+                e.kind(),
+                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted
+            ) && start.elapsed() < timeout
+                && !give_up()
+        };
         match self {
             Connection::Udp(s) => s.send(msg).map(|_| ()),
-            Connection::Tcp(s) => {
+            Connection::Tcp { sock, timeout } => {
                 scratch.clear();
                 octet_counted(msg, scratch);
-                s.write_all(scratch)
+                let mut rest = scratch.as_slice();
+                while !rest.is_empty() {
+                    match sock.write(rest) {
+                        Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                        Ok(n) => rest = rest.get(n..).unwrap_or_default(),
+                        Err(e) if keep_waiting(&e, *timeout) => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+                Ok(())
             }
-            Connection::Tls(s) => {
+            Connection::Tls { stream, timeout } => {
                 scratch.clear();
                 octet_counted(msg, scratch);
-                s.write_all(scratch)?;
-                s.flush()
+                // Into TLS records in memory, then out to the socket as it takes them.
+                stream.conn.writer().write_all(scratch)?;
+                while stream.conn.wants_write() {
+                    match stream.conn.write_tls(&mut stream.sock) {
+                        Ok(_) => {}
+                        Err(e) if keep_waiting(&e, *timeout) => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+                Ok(())
             }
         }
     }
@@ -200,8 +280,8 @@ impl Connection {
     pub fn peer_closed(&mut self) -> bool {
         match self {
             Connection::Udp(_) => false,
-            Connection::Tcp(s) => peek(s) == Peek::Closed,
-            Connection::Tls(t) => {
+            Connection::Tcp { sock, .. } => peek(sock) == Peek::Closed,
+            Connection::Tls { stream: t, .. } => {
                 // Most of the time nothing has come in: one syscall says so.
                 match peek(&t.sock) {
                     Peek::Idle => return false,
