@@ -260,13 +260,23 @@ impl Connection {
             Connection::Tls { stream, timeout } => {
                 scratch.clear();
                 octet_counted(msg, scratch);
-                // Into TLS records in memory, then out to the socket as it takes them.
-                stream.conn.writer().write_all(scratch)?;
-                while stream.conn.wants_write() {
-                    match stream.conn.write_tls(&mut stream.sock) {
-                        Ok(_) => {}
-                        Err(e) if keep_waiting(&e, *timeout) => {}
-                        Err(e) => return Err(e),
+                // Into TLS records in memory (as much as rustls's buffer takes), then out
+                // to the socket as it takes them.
+                let mut rest = scratch.as_slice();
+                while !rest.is_empty() || stream.conn.wants_write() {
+                    if !rest.is_empty() {
+                        let n = stream.conn.writer().write(rest)?;
+                        if n == 0 && !stream.conn.wants_write() {
+                            return Err(io::ErrorKind::WriteZero.into());
+                        }
+                        rest = rest.get(n..).unwrap_or_default();
+                    }
+                    if stream.conn.wants_write() {
+                        match stream.conn.write_tls(&mut stream.sock) {
+                            Ok(_) => {}
+                            Err(e) if keep_waiting(&e, *timeout) => {}
+                            Err(e) => return Err(e),
+                        }
                     }
                 }
                 Ok(())
