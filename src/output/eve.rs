@@ -26,7 +26,7 @@ use crate::flow::community_id::community_id;
 use crate::flow::{DnsTransaction, EndReason, Endpoint, FlowRecord};
 use crate::output::json::JsonObject;
 use crate::output::stats::{Counters, StatsSnapshot};
-use crate::time::Timestamp;
+use crate::time::{EveTimeText, Timestamp};
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 use std::borrow::Cow;
@@ -48,14 +48,16 @@ pub fn write_flow(out: &mut Vec<u8>, f: &FlowRecord, o: &EveOptions) {
         proto: f.proto,
         vlan: f.vlan,
     };
-    let mut ev = header(out, f.last, Some(f.flow_id), "flow", &tuple, o);
+    // `timestamp` and `flow.end` are the same time: formatted once.
+    let last = f.last.eve().text();
+    let mut ev = header(out, &last, Some(f.flow_id), "flow", &tuple, o);
     let mut flow = ev.object("flow");
     flow.u64("pkts_toserver", f.pkts_toserver)
         .u64("pkts_toclient", f.pkts_toclient)
         .u64("bytes_toserver", f.bytes_toserver)
         .u64("bytes_toclient", f.bytes_toclient)
         .time("start", f.start)
-        .time("end", f.last)
+        .time_text("end", &last)
         // Suricata: whole seconds between the start and end timestamps.
         .u64("age", f.last.secs().saturating_sub(f.start.secs()))
         .plain_str("state", flow_state(f))
@@ -115,7 +117,7 @@ pub fn write_dns(out: &mut Vec<u8>, d: &DnsTransaction, o: &EveOptions) {
         answers: Answers(answers),
         grouped: Grouped(answers),
     };
-    let mut ev = header(out, d.ts(), Some(d.flow_id), "dns", &tuple, o);
+    let mut ev = header(out, &d.ts().eve().text(), Some(d.flow_id), "dns", &tuple, o);
     ev.serde("dns", &dns);
     ev.end();
 }
@@ -143,7 +145,7 @@ pub fn write_alert(out: &mut Vec<u8>, a: &Alert, o: &EveOptions) {
             signature_severity: [a.severity.name()],
         },
     };
-    let mut ev = header(out, a.ts, a.flow_id, "alert", &tuple, o);
+    let mut ev = header(out, &a.ts.eve().text(), a.flow_id, "alert", &tuple, o);
     ev.serde("alert", &alert).serde("botsense", &AlertExtras(a));
     ev.end();
 }
@@ -189,14 +191,14 @@ struct Tuple {
 /// order; the caller adds the body's keys and closes it.
 fn header<'o>(
     out: &'o mut Vec<u8>,
-    ts: Timestamp,
+    ts: &EveTimeText,
     flow_id: Option<u64>,
     event_type: &'static str,
     t: &Tuple,
     o: &EveOptions,
 ) -> JsonObject<'o> {
     let mut ev = JsonObject::begin(out);
-    ev.time("timestamp", ts);
+    ev.time_text("timestamp", ts);
     if let Some(id) = flow_id {
         ev.u64("flow_id", id);
     }

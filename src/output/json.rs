@@ -7,7 +7,7 @@
 //! escape pass; any other string goes through serde_json, so escaping rules stay
 //! serde_json's. The output is byte-identical to serializing the same fields with serde.
 
-use crate::time::Timestamp;
+use crate::time::{EveTimeText, Timestamp};
 use serde::Serialize;
 use std::io::Write;
 use std::net::IpAddr;
@@ -69,9 +69,15 @@ impl<'a> JsonObject<'a> {
     /// A timestamp in EVE's format.
     #[inline]
     pub fn time(&mut self, key: &'static str, ts: Timestamp) -> &mut Self {
+        self.time_text(key, &ts.eve().text())
+    }
+
+    /// A timestamp already formatted (one that appears twice in a line).
+    #[inline]
+    pub fn time_text(&mut self, key: &'static str, text: &EveTimeText) -> &mut Self {
         self.key(key);
         self.out.push(b'"');
-        self.out.extend_from_slice(ts.eve().text().as_bytes());
+        self.out.extend_from_slice(text.as_bytes());
         self.out.push(b'"');
         self
     }
