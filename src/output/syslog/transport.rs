@@ -119,7 +119,8 @@ impl Connector {
     }
 
     /// Connects within the timeout, all addresses and the TLS handshake together, and
-    /// never past `limit` (the end of the drain at exit).
+    /// never past `limit` (the end of the drain at exit, when the run is already
+    /// closing; a connect that began before is bounded by the timeout alone).
     pub fn connect(&self, limit: Option<Instant>) -> io::Result<Connection> {
         let end = Instant::now() + self.timeout;
         let end = limit.map_or(end, |l| l.min(end));
@@ -187,8 +188,12 @@ impl Connector {
                 let conn = ClientConnection::new(Arc::clone(config), name.clone())
                     .map_err(io::Error::other)?;
                 let mut tls = StreamOwned::new(conn, sock);
-                // Handshake now, so a certificate problem shows at connect, not at a write.
+                // Handshake now, so a certificate problem shows at connect, not at a write;
+                // every step within what is left of the budget.
                 while tls.conn.is_handshaking() {
+                    let d = left()?;
+                    tls.sock.set_read_timeout(Some(d))?;
+                    tls.sock.set_write_timeout(Some(d))?;
                     tls.conn.complete_io(&mut tls.sock)?;
                 }
                 tls.sock.set_write_timeout(Some(WRITE_SLICE))?;
@@ -233,13 +238,23 @@ impl Connection {
         give_up: &dyn Fn() -> bool,
     ) -> io::Result<()> {
         let start = Instant::now();
-        // A write that is waiting: go on, unless the time is up.
-        let keep_waiting = |e: &io::Error, timeout: Duration| {
+        // Checked whenever a write waited or took only part: a receiver that reads
+        // slowly holds a message no longer than one that does not read at all.
+        let time_up = |timeout: Duration| {
+            if start.elapsed() >= timeout || give_up() {
+                Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    "write timed out (or the drain at exit ended)",
+                ))
+            } else {
+                Ok(())
+            }
+        };
+        let waiting = |e: &io::Error| {
             matches!(
                 e.kind(),
                 io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted
-            ) && start.elapsed() < timeout
-                && !give_up()
+            )
         };
         match self {
             Connection::Udp(s) => s.send(msg).map(|_| ()),
@@ -251,8 +266,11 @@ impl Connection {
                     match sock.write(rest) {
                         Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
                         Ok(n) => rest = rest.get(n..).unwrap_or_default(),
-                        Err(e) if keep_waiting(&e, *timeout) => {}
+                        Err(e) if waiting(&e) => {}
                         Err(e) => return Err(e),
+                    }
+                    if !rest.is_empty() {
+                        time_up(*timeout)?;
                     }
                 }
                 Ok(())
@@ -274,9 +292,12 @@ impl Connection {
                     if stream.conn.wants_write() {
                         match stream.conn.write_tls(&mut stream.sock) {
                             Ok(_) => {}
-                            Err(e) if keep_waiting(&e, *timeout) => {}
+                            Err(e) if waiting(&e) => {}
                             Err(e) => return Err(e),
                         }
+                    }
+                    if !rest.is_empty() || stream.conn.wants_write() {
+                        time_up(*timeout)?;
                     }
                 }
                 Ok(())
