@@ -1161,6 +1161,93 @@ mod tests {
         assert_eq!(ends, N);
     }
 
+    proptest::proptest! {
+        /// Any packet sequence (few endpoints, so tuples are reused; every TCP flag
+        /// combination; times that jump forward by up to a minute or step back), with
+        /// expiry runs in between and a small table: every flow that starts ends exactly
+        /// once, after its start, with its packets counted; the table and the expiry
+        /// queue stay within their bounds.
+        #[test]
+        fn every_flow_ends_exactly_once_and_the_state_stays_bounded(
+            steps in proptest::collection::vec(
+                (0usize..3, 0usize..3, 0u8..64, 0u64..60_000_000, proptest::bool::ANY, 0u8..10),
+                1..400,
+            ),
+            max in 1usize..8,
+        ) {
+            let mut t = FlowTable::new(cfg(max));
+            let mut now = 1_000_000_000u64;
+            let mut live: std::collections::HashMap<u64, u64> = Default::default();
+            let mut packets = 0u64;
+            let mut counted = 0u64;
+            // `expiring`: the time of the expiry run that emits `r`, if one does.
+            let mut check = |r: Record<'_>,
+                             live: &mut std::collections::HashMap<u64, u64>,
+                             expiring: Option<u64>| {
+                match r {
+                    Record::ConnStart(f) => {
+                        // A new flow: its id is not live yet.
+                        proptest::prop_assert!(live.insert(f.flow_id, f.start.as_micros()).is_none());
+                    }
+                    Record::FlowEnd(f) => {
+                        let start = live.remove(&f.flow_id);
+                        proptest::prop_assert!(start.is_some(), "ended twice or never started");
+                        proptest::prop_assert!(f.last >= f.start);
+                        counted += f.pkts_toserver + f.pkts_toclient;
+                        // Expiry ends only flows idle past at least the shortest timeout.
+                        if let Some(now) = expiring {
+                            proptest::prop_assert!(
+                                now >= f.last.as_micros() + 10 * MICROS_PER_SEC,
+                                "ended at {now} though last seen at {}", f.last.as_micros()
+                            );
+                        }
+                    }
+                    _ => {}
+                }
+                Ok(())
+            };
+            for (c, sp, flags, dt, back, tick) in steps {
+                now = if back { now.saturating_sub(dt / 10) } else { now + dt };
+                let proto = if flags & 32 == 0 { Proto::Tcp } else { Proto::Udp };
+                let mut p = if flags & 16 == 0 {
+                    pkt(0, ["10.0.0.5", "10.0.0.6", "fd00::5"][c], [1000, 2000, 53][sp], S, 443, proto, flags & 0x17)
+                } else {
+                    pkt(0, S, 443, ["10.0.0.5", "10.0.0.6", "fd00::5"][c], [1000, 2000, 53][sp], proto, flags & 0x17)
+                };
+                p.ts = Timestamp::from_micros(now);
+                packets += 1;
+                let mut err = Ok(());
+                t.process(&p, &mut |r| {
+                    if err.is_ok() {
+                        err = check(r, &mut live, None);
+                    }
+                });
+                err?;
+                if tick == 0 {
+                    let mut err = Ok(());
+                    t.expire(Timestamp::from_micros(now), &mut |r| {
+                        if err.is_ok() {
+                            err = check(r, &mut live, Some(now));
+                        }
+                    });
+                    err?;
+                }
+                proptest::prop_assert!(t.len() <= max);
+                proptest::prop_assert_eq!(t.len(), live.len());
+                proptest::prop_assert!(t.expiry.len() <= 3 * t.len() + 1025);
+            }
+            let mut err = Ok(());
+            t.flush(&mut |r| {
+                if err.is_ok() {
+                    err = check(r, &mut live, None);
+                }
+            });
+            err?;
+            proptest::prop_assert!(live.is_empty(), "flows never ended: {live:?}");
+            proptest::prop_assert_eq!(counted, packets);
+        }
+    }
+
     /// Flows equally close to their deadline are evicted oldest first, and a new flow
     /// with that same deadline does not jump the queue.
     #[test]
