@@ -97,6 +97,17 @@ pub(crate) enum WorkerMsg {
 }
 
 /// Runs botsense until the input ends or a stop signal arrives.
+/// Starts a named thread; failing to start one is a run error naming it.
+fn spawn<T: Send + 'static>(
+    name: String,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<std::thread::JoinHandle<T>, RunError> {
+    std::thread::Builder::new()
+        .name(name.clone())
+        .spawn(f)
+        .map_err(|error| RunError::Thread { name, error })
+}
+
 pub fn run(config: Config, opts: RunOptions) -> Result<RunSummary, RunError> {
     let config = Arc::new(config);
     let started = std::time::Instant::now();
@@ -119,12 +130,7 @@ pub fn run(config: Config, opts: RunOptions) -> Result<RunSummary, RunError> {
         let (tx, rx) = crossbeam_channel::bounded(config.runtime.channel_batches);
         worker_txs.push(tx);
         let w = worker::Worker::new(id, &config, out_tx.clone());
-        let name = format!("worker-{id}");
-        let h = std::thread::Builder::new()
-            .name(name.clone())
-            .spawn(move || w.run(rx))
-            .map_err(|error| RunError::Thread { name, error })?;
-        handles.push(h);
+        handles.push(spawn(format!("worker-{id}"), move || w.run(rx))?);
     }
 
     let syslog = match &config.syslog {
@@ -133,25 +139,13 @@ pub fn run(config: Config, opts: RunOptions) -> Result<RunSummary, RunError> {
     };
     let tap = syslog.as_ref().map(|s| s.tap.clone());
     let output = output_loop::Output::new(&config, eve, workers, opts.signals.clone(), tap);
-    let output_handle = std::thread::Builder::new()
-        .name("output".into())
-        .spawn(move || output.run(out_rx))
-        .map_err(|error| RunError::Thread {
-            name: "output".into(),
-            error,
-        })?;
+    let output_handle = spawn("output".into(), move || output.run(out_rx))?;
 
     if let Some(ready) = &opts.on_ready {
         ready();
     }
     let capture = capture_loop::CaptureLoop::new(&config, worker_txs, out_tx, opts.clone());
-    let capture_handle = std::thread::Builder::new()
-        .name("capture".into())
-        .spawn(move || capture.run(input))
-        .map_err(|error| RunError::Thread {
-            name: "capture".into(),
-            error,
-        })?;
+    let capture_handle = spawn("capture".into(), move || capture.run(input))?;
 
     // Join every thread before judging any: a panicked thread must not keep the output
     // thread from flushing what it has, or the syslog thread from draining.
@@ -205,13 +199,7 @@ impl SyslogThread {
             Arc::clone(&counters),
             Arc::clone(&closing),
         );
-        let handle = std::thread::Builder::new()
-            .name("syslog".into())
-            .spawn(move || sender.run(rx))
-            .map_err(|error| RunError::Thread {
-                name: "syslog".into(),
-                error,
-            })?;
+        let handle = spawn("syslog".into(), move || sender.run(rx))?;
         Ok(SyslogThread {
             tap: output_loop::SyslogTap {
                 tx,
