@@ -10,6 +10,8 @@
     clippy::indexing_slicing
 )]
 
+mod common;
+
 use botsense::config::Config;
 use botsense::decode::{decode_packet, dns, DecodeCounters, LinkType, PacketMeta};
 use botsense::detect::{DetectContext, DetectorSet};
@@ -148,10 +150,6 @@ impl Owned {
 
 /// The records of a 60 000-packet office mix, in the order one worker sees them.
 fn mix_records(config: &Config) -> Vec<Owned> {
-    let mut file = Vec::new();
-    botsense::pcapgen::bench::write_mix(&mut file, 60_000).unwrap();
-    let offsets = botsense::pcapgen::writer::pcap_record_offsets(&file);
-    let mut counters = DecodeCounters::default();
     let mut flows = FlowTable::new(FlowConfig::for_worker(&config.flow, 1));
     let mut dns = DnsTracker::new(DnsTrackerConfig {
         max_pending: config.dns.max_pending,
@@ -159,16 +157,8 @@ fn mix_records(config: &Config) -> Vec<Owned> {
         limits: dns::DnsLimits::default(),
     });
     let mut out = Vec::new();
-    for (hdr, data, len) in offsets {
-        let h = &file[hdr..hdr + 16];
-        let secs = u32::from_le_bytes(h[0..4].try_into().unwrap());
-        let micros = u32::from_le_bytes(h[4..8].try_into().unwrap());
-        let ts = Timestamp::from_secs_micros(u64::from(secs), micros);
-        let frame = &file[data..data + len];
-        let Some(m) = decode_packet(LinkType::Ethernet, ts, frame, len as u32, &mut counters)
-        else {
-            continue;
-        };
+    for m in common::decoded_mix(60_000) {
+        let ts = m.ts;
         flows.expire(ts, &mut |r| out.push(Owned::of(r)));
         let flow = flows.process(&m, &mut |r| out.push(Owned::of(r)));
         dns.on_packet(&m, &flow, &mut |d| out.push(Owned::Dns(d.clone())));

@@ -15,8 +15,10 @@
     clippy::indexing_slicing
 )]
 
+mod common;
+
 use botsense::config::Config;
-use botsense::decode::{decode_packet, dns, DecodeCounters, LinkType, PacketMeta};
+use botsense::decode::{dns, PacketMeta};
 use botsense::detect::{DetectContext, DetectorSet};
 use botsense::flow::{DnsTracker, DnsTrackerConfig, FlowConfig, FlowTable, Record};
 use botsense::runtime::shard;
@@ -24,23 +26,6 @@ use botsense::time::{Timestamp, MICROS_PER_SEC};
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 
 const PACKETS: u64 = 200_000;
-
-fn mix() -> Vec<PacketMeta> {
-    let mut file = Vec::new();
-    botsense::pcapgen::bench::write_mix(&mut file, PACKETS).unwrap();
-    let mut counters = DecodeCounters::default();
-    botsense::pcapgen::writer::pcap_record_offsets(&file)
-        .into_iter()
-        .filter_map(|(hdr, data, len)| {
-            let h = &file[hdr..hdr + 16];
-            let secs = u32::from_le_bytes(h[0..4].try_into().unwrap());
-            let micros = u32::from_le_bytes(h[4..8].try_into().unwrap());
-            let ts = Timestamp::from_secs_micros(u64::from(secs), micros);
-            let frame = &file[data..data + len];
-            decode_packet(LinkType::Ethernet, ts, frame, len as u32, &mut counters)
-        })
-        .collect()
-}
 
 /// One worker's whole run over its share; returns the records and alerts it produced.
 fn run_worker(config: &Config, workers: usize, packets: &[&PacketMeta]) -> usize {
@@ -96,7 +81,7 @@ fn run_worker(config: &Config, workers: usize, packets: &[&PacketMeta]) -> usize
 
 fn bench(c: &mut Criterion) {
     let config = Config::from_raw(Default::default(), Default::default()).unwrap();
-    let packets = mix();
+    let packets = common::decoded_mix(PACKETS);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get().min(16));
     let mut g = c.benchmark_group("workers");
     g.throughput(Throughput::Elements(packets.len() as u64));
