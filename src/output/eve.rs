@@ -79,6 +79,15 @@ pub fn write_flow(out: &mut Vec<u8>, f: &FlowRecord, o: &EveOptions) {
     ev.end();
 }
 
+/// Appends one `dns` event in Suricata 8's "version 3" shape.
+///
+/// A transaction with a response is written as `type: "response"` at the response time,
+/// with the questions of the response (or of the query when the response repeats none)
+/// and the answers. A query that was never answered is written as `type: "request"`.
+///
+/// Unlike Suricata, which swaps src and dest for responses, `src_ip` is always the
+/// client that asked and `dest_ip` the server: a SIEM can then group every DNS event of
+/// a host by `src_ip`, which is what the DGA and beacon triage needs.
 pub fn write_dns(out: &mut Vec<u8>, d: &DnsTransaction, o: &EveOptions) {
     let tuple = Tuple {
         src: d.client,

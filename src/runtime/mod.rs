@@ -96,7 +96,6 @@ pub(crate) enum WorkerMsg {
     Tick(Tick),
 }
 
-/// Runs botsense until the input ends or a stop signal arrives.
 /// Starts a named thread; failing to start one is a run error naming it.
 fn spawn<T: Send + 'static>(
     name: String,
@@ -108,6 +107,7 @@ fn spawn<T: Send + 'static>(
         .map_err(|error| RunError::Thread { name, error })
 }
 
+/// Runs botsense until the input ends or a stop signal arrives.
 pub fn run(config: Config, opts: RunOptions) -> Result<RunSummary, RunError> {
     let config = Arc::new(config);
     let started = std::time::Instant::now();
