@@ -513,6 +513,10 @@ impl Config {
                 "must be at least the number of workers",
             ));
         }
+        // Flows are numbered with 32 bits in the table.
+        if flow.max_flows > u32::MAX as usize {
+            return Err(invalid("flow.max_flows", "must be at most 4294967295"));
+        }
 
         let d = raw.dns;
         let dns = DnsSettings {
@@ -653,6 +657,10 @@ mod tests {
     #[test]
     fn bad_value_names_the_key() {
         let err = parse("[flow]\nmax_flows = 0\n")
+            .err()
+            .map(|e| e.to_string());
+        assert!(err.unwrap_or_default().contains("flow.max_flows"));
+        let err = parse("[flow]\nmax_flows = 100000000000\n")
             .err()
             .map(|e| e.to_string());
         assert!(err.unwrap_or_default().contains("flow.max_flows"));

@@ -31,7 +31,7 @@ impl ExpiryQueue {
     /// Reserves `n` entries (address space only until they are used).
     pub fn with_capacity(n: usize) -> Self {
         ExpiryQueue {
-            heap: Vec::with_capacity(n),
+            heap: super::table::reserved(n),
         }
     }
 

@@ -243,6 +243,15 @@ pub struct FlowTable {
     counters: FlowCounters,
 }
 
+/// An empty vector with room for `n`, or for fewer when that much cannot be reserved.
+pub(super) fn reserved<T>(n: usize) -> Vec<T> {
+    let mut v = Vec::new();
+    if v.try_reserve_exact(n).is_err() {
+        v.reserve(n.min(1 << 16));
+    }
+    v
+}
+
 /// What the DNS tracker needs to know about the flow a packet belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FlowRef {
@@ -296,10 +305,11 @@ fn flow_id(key: &FlowKey, start: Timestamp) -> u64 {
 impl FlowTable {
     pub fn new(cfg: FlowConfig) -> Self {
         // Reserved, not touched: pages become resident only as flows arrive, and the
-        // vectors never reallocate (which would double them at the worst moment).
+        // vectors never reallocate (which would double them at the worst moment). Where
+        // the address space will not have it, they start small and grow.
         let cap = cfg.max_flows.min(u32::MAX as usize);
         FlowTable {
-            slots: Vec::with_capacity(cap),
+            slots: reserved(cap),
             free: Vec::new(),
             index: HashTable::new(),
             hasher: foldhash::fast::RandomState::default(),
@@ -1268,6 +1278,17 @@ mod tests {
             [(5000, EndReason::Evicted), (4000, EndReason::Evicted)]
         );
         assert_eq!(t.len(), 3);
+    }
+
+    /// A limit far beyond memory is a limit, not an allocation: the table starts small.
+    #[test]
+    fn a_huge_flow_limit_does_not_reserve_it_all() {
+        let mut t = FlowTable::new(cfg(u32::MAX as usize));
+        assert_eq!(
+            run(&mut t, &[pkt(1, C, 40000, S, 53, Proto::Udp, 0)]),
+            [Ev::Start]
+        );
+        assert_eq!(t.len(), 1);
     }
 
     #[test]
