@@ -102,9 +102,23 @@ impl SyslogUrl {
             let (host, after) = v6
                 .split_once(']')
                 .ok_or_else(|| invalid(key, format!("`{url}`: unclosed [ in the host")))?;
-            (host, after.strip_prefix(':'))
+            // After `]`: nothing, or `:PORT`.
+            let port = match after {
+                "" => None,
+                _ => Some(after.strip_prefix(':').ok_or_else(|| {
+                    invalid(key, format!("`{url}`: `{after}` after the ] is not :PORT"))
+                })?),
+            };
+            (host, port)
         } else {
             match rest.rsplit_once(':') {
+                // An IPv6 address needs brackets: `tcp://::1` is not host `:` port 1.
+                Some((h, _)) if h.contains(':') => {
+                    return Err(invalid(
+                        key,
+                        format!("`{url}`: an IPv6 host goes in brackets, [ADDR]:PORT"),
+                    ))
+                }
                 Some((h, p)) => (h, Some(p)),
                 None => (rest, None),
             }
@@ -445,6 +459,8 @@ mod tests {
             "tcp://x:0",
             "tcp://x:99999",
             "tcp://[::1",
+            "tcp://[::1]junk",
+            "tcp://::1",
         ] {
             let e = SyslogUrl::parse("syslog.url", bad).unwrap_err().to_string();
             assert!(e.contains("syslog.url"), "{bad}: {e}");
