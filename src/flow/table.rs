@@ -8,9 +8,9 @@
 //!   record, so the tuple is stored once;
 //! * `expiry`: a min-heap of (deadline, slot, serial) by deadline, then serial
 //!   ([`super::expiry`]). A flow's earliest entry is never later than its real deadline:
-//!   a packet updates the flow in place and pushes an entry only when a close shortens
-//!   the timeout; an entry found early at the top is pushed again at the flow's real
-//!   deadline. An ended flow's entries stay behind until they surface (or a compaction
+//!   a packet updates the flow in place and pushes an entry only when its new phase
+//!   has a shorter timeout (a close); an entry found early at the top is pushed again at
+//!   the flow's real deadline. An ended flow's entries stay behind until they surface (or a compaction
 //!   drops them), recognised by a serial that no longer matches their slot. Serials are
 //!   32 bits: a left-behind entry could name a new flow only after 2^32 flows started
 //!   while it waited, and then it only has that flow's deadline checked once more.
@@ -32,7 +32,7 @@ use std::hash::{BuildHasher, Hash, Hasher};
 use std::net::IpAddr;
 
 /// Limits and timeouts for one worker's table.
-#[derive(Clone, Debug)]
+#[derive(Clone, Copy, Debug)]
 pub struct FlowConfig {
     pub max_flows: usize,
     pub tcp_new_timeout: u64,
@@ -302,6 +302,21 @@ fn flow_id(key: &FlowKey, start: Timestamp) -> u64 {
     h.finish() & ((1 << 52) - 1)
 }
 
+impl FlowConfig {
+    /// The idle timeout of a flow of `proto` in `phase`.
+    fn timeout(&self, proto: Proto, phase: TcpPhase) -> u64 {
+        match proto {
+            Proto::Tcp => match phase {
+                TcpPhase::Opening => self.tcp_new_timeout,
+                TcpPhase::Established | TcpPhase::Closing => self.tcp_established_timeout,
+                TcpPhase::Closed => self.tcp_closed_timeout,
+            },
+            Proto::Icmp | Proto::Icmpv6 => self.icmp_timeout,
+            Proto::Udp | Proto::Other(_) => self.udp_timeout,
+        }
+    }
+}
+
 impl FlowTable {
     pub fn new(cfg: FlowConfig) -> Self {
         // Reserved, not touched: pages become resident only as flows arrive, and the
@@ -429,15 +444,7 @@ impl FlowTable {
     // ---- flow logic ------------------------------------------------------------------
 
     fn timeout(&self, e: &FlowEntry) -> u64 {
-        match e.record.proto {
-            Proto::Tcp => match e.phase {
-                TcpPhase::Opening => self.cfg.tcp_new_timeout,
-                TcpPhase::Established | TcpPhase::Closing => self.cfg.tcp_established_timeout,
-                TcpPhase::Closed => self.cfg.tcp_closed_timeout,
-            },
-            Proto::Icmp | Proto::Icmpv6 => self.cfg.icmp_timeout,
-            Proto::Udp | Proto::Other(_) => self.cfg.udp_timeout,
-        }
+        self.cfg.timeout(e.record.proto, e.phase)
     }
 
     fn deadline(&self, e: &FlowEntry) -> Timestamp {
@@ -482,7 +489,7 @@ impl FlowTable {
             }
         };
 
-        let tcp_closed_timeout = self.cfg.tcp_closed_timeout;
+        let cfg = self.cfg;
         let Some(e) = self.entry_mut(slot) else {
             // Unreachable: inserted above. Return a reference that names nothing.
             return FlowRef {
@@ -505,7 +512,7 @@ impl FlowTable {
             }
             _ => e.record.client.ip == p.src && e.record.client.port == p.src_port,
         };
-        let was_closed = e.phase == TcpPhase::Closed;
+        let timeout_before = cfg.timeout(e.record.proto, e.phase);
         let r = &mut e.record;
         if p.ts > r.last {
             r.last = p.ts;
@@ -566,14 +573,15 @@ impl FlowTable {
             decided = true;
         }
 
-        // A close shortens the timeout: queue the earlier deadline, once. (When it is not
-        // earlier, the entry is spare: it surfaces after the flow's earliest one.)
-        let closed = (e.record.proto == Proto::Tcp && e.phase == TcpPhase::Closed && !was_closed)
-            .then(|| Due {
-                at: e.record.last.saturating_add(tcp_closed_timeout),
-                slot,
-                serial: e.serial,
-            });
+        // A phase with a shorter timeout (a close; or any step, with timeouts configured
+        // that way) may bring the deadline forward: queue it. (When it is not earlier than
+        // the flow's queued one, the entry is spare and surfaces after it.)
+        let timeout = cfg.timeout(e.record.proto, e.phase);
+        let closed = (timeout < timeout_before).then(|| Due {
+            at: e.record.last.saturating_add(timeout),
+            slot,
+            serial: e.serial,
+        });
         let r = &e.record;
         let flow = FlowRef {
             flow_id: r.flow_id,
@@ -1278,6 +1286,32 @@ mod tests {
             [(5000, EndReason::Evicted), (4000, EndReason::Evicted)]
         );
         assert_eq!(t.len(), 3);
+    }
+
+    /// With a half-open timeout longer than the established one, the handshake brings
+    /// the deadline forward, and expiry ends the flow at it, not at the half-open one.
+    #[test]
+    fn a_phase_with_a_shorter_timeout_brings_the_deadline_forward() {
+        let mut t = FlowTable::new(FlowConfig {
+            tcp_new_timeout: 600 * MICROS_PER_SEC,
+            tcp_established_timeout: 60 * MICROS_PER_SEC,
+            ..cfg(10)
+        });
+        run(
+            &mut t,
+            &[
+                pkt(0, C, 40000, S, 443, Proto::Tcp, SYN),
+                pkt(0, S, 443, C, 40000, Proto::Tcp, SYN | ACK),
+            ],
+        );
+        let mut ended = 0;
+        t.expire(Timestamp::from_secs_micros(61, 0), &mut |r| {
+            if matches!(r, Record::FlowEnd(_)) {
+                ended += 1;
+            }
+        });
+        assert_eq!(ended, 1);
+        assert!(t.is_empty());
     }
 
     /// A limit far beyond memory is a limit, not an allocation: the table starts small.
