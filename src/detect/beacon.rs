@@ -443,26 +443,26 @@ impl BeaconDetector {
         if n < min_n {
             return;
         }
-        // What no timing can change: when neither rule can fire on the count and the
-        // span alone, the periodicity is not computed.
+        // Each rule's conditions that no timing can change, first: when no rule can fire
+        // on the count, span and rate alone, the periodicity is not computed.
         let duration_s = s.last.since(s.first) as f64 / MICROS_PER_SEC as f64;
         let port = key.2;
-        let possible = if cfg.web_ports.contains(&port) {
-            n >= cfg.web_min_connections && duration_s >= cfg.web_min_duration_s as f64
+        let web = cfg.web_ports.contains(&port);
+        let rate = if duration_s > 0.0 {
+            n as f64 / (duration_s / 3600.0)
         } else {
-            let rate = if duration_s > 0.0 {
-                n as f64 / (duration_s / 3600.0)
-            } else {
-                f64::INFINITY
-            };
-            n >= cfg.periodic_min_connections
-                || (!cfg.seed_excluded_ports.contains(&port)
-                    && n >= cfg.seed_min_connections
-                    && duration_s >= cfg.seed_min_duration_s as f64
-                    && rate >= cfg.seed_min_per_hour
-                    && rate <= cfg.seed_max_per_hour)
+            f64::INFINITY
         };
-        if !possible {
+        let web_gate =
+            web && n >= cfg.web_min_connections && duration_s >= cfg.web_min_duration_s as f64;
+        let periodic_gate = !web && n >= cfg.periodic_min_connections;
+        let seed_gate = !web
+            && !cfg.seed_excluded_ports.contains(&port)
+            && n >= cfg.seed_min_connections
+            && duration_s >= cfg.seed_min_duration_s as f64
+            && rate >= cfg.seed_min_per_hour
+            && rate <= cfg.seed_max_per_hour;
+        if !(web_gate || periodic_gate || seed_gate) {
             return;
         }
         let base = s.starts.front().copied().unwrap_or(s.first);
@@ -478,40 +478,21 @@ impl BeaconDetector {
         let regular = p.median_interval_s >= cfg.min_median_interval_s;
         let grade = seed_grade(n, duration_s);
 
-        let mut fired: Option<(u32, &'static str, Severity)> = None;
-        if cfg.web_ports.contains(&port) {
-            if regular
-                && n >= cfg.web_min_connections
-                && duration_s >= cfg.web_min_duration_s as f64
-                && p.score >= cfg.web_min_score
-            {
-                fired = Some((
+        let fired: Option<(u32, &'static str, Severity)> =
+            if web_gate && regular && p.score >= cfg.web_min_score {
+                Some((
                     SID_BEACON_PERIODIC_WEB,
                     "periodic_web",
                     grade.max(Severity::Medium),
-                ));
-            }
-        } else {
-            let rate = if duration_s > 0.0 {
-                n as f64 / (duration_s / 3600.0)
-            } else {
-                f64::INFINITY
-            };
-            let seed = !cfg.seed_excluded_ports.contains(&port)
-                && n >= cfg.seed_min_connections
-                && duration_s >= cfg.seed_min_duration_s as f64
-                && rate >= cfg.seed_min_per_hour
-                && rate <= cfg.seed_max_per_hour
-                && p.score >= cfg.seed_min_score;
-            let periodic =
-                regular && n >= cfg.periodic_min_connections && p.score >= cfg.periodic_min_score;
-            if periodic {
+                ))
+            } else if periodic_gate && regular && p.score >= cfg.periodic_min_score {
                 // Regular timing is stronger evidence than rate alone.
-                fired = Some((SID_BEACON_PERIODIC, "periodic", grade.max(Severity::Medium)));
-            } else if seed {
-                fired = Some((SID_BEACON_SEED_RATE, "seed_rate", grade));
-            }
-        }
+                Some((SID_BEACON_PERIODIC, "periodic", grade.max(Severity::Medium)))
+            } else if seed_gate && p.score >= cfg.seed_min_score {
+                Some((SID_BEACON_SEED_RATE, "seed_rate", grade))
+            } else {
+                None
+            };
         let Some((sid, variant, severity)) = fired else {
             return;
         };
