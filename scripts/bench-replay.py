@@ -8,6 +8,7 @@ time, packets/s, Gbit/s (frame bytes) and peak RSS (the child's ru_maxrss).
 """
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -32,6 +33,12 @@ def run(cmd):
 
     Peak RSS is the child's VmHWM polled every 2 ms: ru_maxrss would include this
     Python parent's pages from before exec."""
+    # eve.json is opened for appending: start every run with none, so the runs write the
+    # same and the log directory does not grow with every repetition.
+    if "-l" in cmd:
+        eve = os.path.join(cmd[cmd.index("-l") + 1], "eve.json")
+        if os.path.exists(eve):
+            os.remove(eve)
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peak = 0
@@ -104,6 +111,7 @@ def main():
     per_flow = (rss_flows - rss_base) * 1024 / int(flows_n)
     print(f"{flows_n} concurrent flows: peak RSS {rss_flows / 1024:.1f} MiB "
           f"({rss_base / 1024:.1f} MiB for 1 000): {per_flow:.0f} bytes per tracked flow")
+    shutil.rmtree(tmp)
 
 
 main()
