@@ -12,7 +12,7 @@
 
 mod common;
 
-use common::run::{pcap, root};
+use common::run::{pcap, root, Sensor};
 use serde_json::Value;
 use std::os::unix::net::UnixDatagram;
 use std::path::Path;
@@ -92,16 +92,6 @@ fn ready_is_notified_once_the_capture_is_open() {
     let mut buf = [0u8; 64];
     let n = sock.recv(&mut buf).expect("no READY=1 notification");
     assert_eq!(&buf[..n], b"READY=1");
-}
-
-/// Kills the sensor if a test fails before it stopped it.
-struct Sensor(Child);
-
-impl Drop for Sensor {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 fn start_live(dir: &Path) -> Sensor {

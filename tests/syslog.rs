@@ -14,7 +14,7 @@
 
 mod common;
 
-use common::run::{pcap, replay, Run};
+use common::run::{pcap, replay, Run, Sensor};
 use serde_json::Value;
 use std::net::{TcpListener, UdpSocket};
 use std::path::{Path, PathBuf};
@@ -544,16 +544,6 @@ fn wait_until(what: &str, timeout: Duration, mut ok: impl FnMut() -> bool) {
     }
 }
 
-/// Kills the sensor if a test fails before it ended.
-struct Sensor(Child);
-
-impl Drop for Sensor {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[test]
 fn alerts_wait_while_the_receiver_is_down_and_arrive_once_when_it_is_back() {
     let expected = replay(&pcap("detect"), &["-q"]).of_type("alert").len();
@@ -601,16 +591,7 @@ fn alerts_wait_while_the_receiver_is_down_and_arrive_once_when_it_is_back() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     assert!(output.status.success(), "{stderr}");
-    let eve_text = std::fs::read_to_string(&eve).unwrap();
-    let run = Run {
-        output,
-        events: eve_text
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect(),
-        eve_text,
-        dir,
-    };
+    let run = Run::collect(output, dir, &log);
     let received = rsyslog.wait_for(expected);
     check_alerts_arrived_once(&run, &received);
     assert!(summary_counter(&stderr, "errors") > 0, "{stderr}");

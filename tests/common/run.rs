@@ -126,3 +126,13 @@ fn replay_under(wrapper: &[&str], input: &Path, args: &[&str]) -> Run {
     let log = dir.path().to_path_buf();
     Run::collect(output, dir, &log)
 }
+
+/// A running sensor (`.0`), killed and reaped if a test fails before it ended.
+pub struct Sensor(pub std::process::Child);
+
+impl Drop for Sensor {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
