@@ -174,8 +174,6 @@ impl Connector {
             None => return Err(last.unwrap_or_else(|| io::ErrorKind::NotConnected.into())),
         };
         sock.set_nodelay(true)?;
-        sock.set_write_timeout(Some(left()?))?;
-        sock.set_read_timeout(Some(left()?))?;
         match &self.tls {
             None => {
                 sock.set_write_timeout(Some(WRITE_SLICE))?;
