@@ -505,7 +505,10 @@ impl Decoder<'_> {
             payload,
         };
         match t.dst_port {
-            _ if ip.first_fragment => Some(self.meta(t)),
+            // A first fragment holds only part of a tunnelled frame; an empty datagram to
+            // a tunnel port (a port probe) carries no tunnel: both are plain UDP, not a
+            // truncated tunnel header.
+            _ if ip.first_fragment || t.payload_len == 0 => Some(self.meta(t)),
             VXLAN_PORT => self.vxlan(t, depth),
             GENEVE_PORT => self.geneve(t, depth),
             _ => Some(self.meta(t)),
@@ -680,11 +683,6 @@ impl Decoder<'_> {
     /// VXLAN (RFC 7348): 8 bytes with the I flag, then Ethernet. UDP to 4789 without
     /// the I flag is not VXLAN and stays a UDP flow.
     fn vxlan(&mut self, t: Transport<'_>, depth: u8) -> Option<PacketMeta> {
-        // An empty datagram to the tunnel port (a port probe) carries no tunnel: it is
-        // a plain UDP packet, not a truncated header.
-        if t.payload_len == 0 {
-            return Some(self.meta(t));
-        }
         let Some(h) = header::<8>(t.payload) else {
             return self.fail(C::TunnelHeaderTooSmall);
         };
@@ -700,11 +698,6 @@ impl Decoder<'_> {
 
     /// Geneve (RFC 8926): 8 bytes plus options, then Ethernet or IP by protocol type.
     fn geneve(&mut self, t: Transport<'_>, depth: u8) -> Option<PacketMeta> {
-        // An empty datagram to the tunnel port (a port probe) carries no tunnel: it is
-        // a plain UDP packet, not a truncated header.
-        if t.payload_len == 0 {
-            return Some(self.meta(t));
-        }
         let Some(h) = header::<8>(t.payload) else {
             return self.fail(C::TunnelHeaderTooSmall);
         };
