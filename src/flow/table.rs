@@ -123,50 +123,77 @@ fn icmp_flow_type(proto: Proto, icmp_type: u16) -> u16 {
     }
 }
 
-/// `a <= b` as the derived `Ord` of `(IpAddr, u16)` has it (IPv4 before IPv6, then the
-/// address bytes, then the port), on integers instead of a chain of enum comparisons.
-fn endpoint_le(a: (IpAddr, u16), b: (IpAddr, u16)) -> bool {
-    let rank = |ip: IpAddr| match ip {
+/// The two endpoints as keyed: ICMP "ports" are the request type on both sides (see
+/// [`icmp_flow_type`]), every other protocol's are its ports.
+#[inline]
+fn keyed_endpoints(
+    proto: Proto,
+    a: (IpAddr, u16),
+    b: (IpAddr, u16),
+) -> ((IpAddr, u16), (IpAddr, u16)) {
+    match proto {
+        Proto::Icmp | Proto::Icmpv6 => {
+            let t = icmp_flow_type(proto, a.1);
+            ((a.0, t), (b.0, t))
+        }
+        _ => (a, b),
+    }
+}
+
+/// An address as (is IPv6, its bits): ordered as the derived `Ord` of `IpAddr` orders.
+#[inline]
+fn ip_bits(ip: IpAddr) -> (bool, u128) {
+    match ip {
         IpAddr::V4(v4) => (false, u128::from(u32::from(v4))),
         IpAddr::V6(v6) => (true, u128::from(v6)),
-    };
-    (rank(a.0), a.1) <= (rank(b.0), b.1)
+    }
+}
+
+/// `a <= b` as the derived `Ord` of `(IpAddr, u16)` has it (IPv4 before IPv6, then the
+/// address bytes, then the port), on integers instead of a chain of enum comparisons.
+#[inline]
+fn endpoint_le(a: (IpAddr, u16), b: (IpAddr, u16)) -> bool {
+    (ip_bits(a.0), a.1) <= (ip_bits(b.0), b.1)
 }
 
 impl FlowKey {
-    /// The key of a flow's record: its first packet's key (see [`FlowKey::of`]).
-    fn of_record(r: &FlowRecord) -> Self {
-        let (cp, sp) = match r.proto {
-            Proto::Icmp | Proto::Icmpv6 => {
-                let t = icmp_flow_type(r.proto, r.client.port);
-                (t, t)
-            }
-            _ => (r.client.port, r.server.port),
-        };
-        let a = (r.client.ip, cp);
-        let b = (r.server.ip, sp);
+    /// The key of a flow between `a` and `b`, the lower endpoint first.
+    #[inline]
+    fn new(proto: Proto, vlan: VlanIds, a: (IpAddr, u16), b: (IpAddr, u16)) -> Self {
+        let (a, b) = keyed_endpoints(proto, a, b);
         let (lo, hi) = if endpoint_le(a, b) { (a, b) } else { (b, a) };
         FlowKey {
             lo,
             hi,
-            proto: r.proto.number(),
-            vlan: r.vlan,
+            proto: proto.number(),
+            vlan,
         }
+    }
+
+    /// The key of a flow's record: its first packet's key (see [`FlowKey::of`]).
+    fn of_record(r: &FlowRecord) -> Self {
+        FlowKey::new(
+            r.proto,
+            r.vlan,
+            (r.client.ip, r.client.port),
+            (r.server.ip, r.server.port),
+        )
     }
 
     /// The index's hash: the same fields as integers, a few multiplies with foldhash
     /// (the derived `Hash`, which [`flow_id`] keeps using so ids stay stable, feeds the
     /// enum tags and address bytes one write at a time).
     fn index_hash(&self, h: &foldhash::fast::RandomState) -> u64 {
-        let bits = |ip: IpAddr| match ip {
-            IpAddr::V4(a) => u128::from(u32::from(a)),
-            IpAddr::V6(a) => u128::from(a),
-        };
         let ports = u64::from(self.lo.1)
             | u64::from(self.hi.1) << 16
             | u64::from(self.proto) << 32
             | u64::from(self.vlan.0[0]) << 40;
-        h.hash_one((bits(self.lo.0), bits(self.hi.0), ports, self.vlan.0[1]))
+        h.hash_one((
+            ip_bits(self.lo.0).1,
+            ip_bits(self.hi.0).1,
+            ports,
+            self.vlan.0[1],
+        ))
     }
 
     /// `FlowKey::of_record(r) == *self`, without ordering the endpoints: this runs on
@@ -175,34 +202,16 @@ impl FlowKey {
         if self.proto != r.proto.number() || self.vlan != r.vlan {
             return false;
         }
-        let (cp, sp) = match r.proto {
-            Proto::Icmp | Proto::Icmpv6 => {
-                let t = icmp_flow_type(r.proto, r.client.port);
-                (t, t)
-            }
-            _ => (r.client.port, r.server.port),
-        };
-        let (a, b) = ((r.client.ip, cp), (r.server.ip, sp));
+        let (a, b) = keyed_endpoints(
+            r.proto,
+            (r.client.ip, r.client.port),
+            (r.server.ip, r.server.port),
+        );
         (a == self.lo && b == self.hi) || (a == self.hi && b == self.lo)
     }
 
     fn of(p: &PacketMeta) -> Self {
-        let (sp, dp) = match p.proto {
-            Proto::Icmp | Proto::Icmpv6 => {
-                let t = icmp_flow_type(p.proto, p.src_port);
-                (t, t)
-            }
-            _ => (p.src_port, p.dst_port),
-        };
-        let a = (p.src, sp);
-        let b = (p.dst, dp);
-        let (lo, hi) = if endpoint_le(a, b) { (a, b) } else { (b, a) };
-        FlowKey {
-            lo,
-            hi,
-            proto: p.proto.number(),
-            vlan: p.vlan,
-        }
+        FlowKey::new(p.proto, p.vlan, (p.src, p.src_port), (p.dst, p.dst_port))
     }
 }
 
@@ -512,7 +521,7 @@ impl FlowTable {
             }
             _ => e.record.client.ip == p.src && e.record.client.port == p.src_port,
         };
-        let timeout_before = cfg.timeout(e.record.proto, e.phase);
+        let phase_before = e.phase;
         let r = &mut e.record;
         if p.ts > r.last {
             r.last = p.ts;
@@ -576,12 +585,16 @@ impl FlowTable {
         // A phase with a shorter timeout (a close; or any step, with timeouts configured
         // that way) may bring the deadline forward: queue it. (When it is not earlier than
         // the flow's queued one, the entry is spare and surfaces after it.)
-        let timeout = cfg.timeout(e.record.proto, e.phase);
-        let closed = (timeout < timeout_before).then(|| Due {
-            at: e.record.last.saturating_add(timeout),
-            slot,
-            serial: e.serial,
-        });
+        let closed = if e.phase == phase_before {
+            None
+        } else {
+            let timeout = cfg.timeout(e.record.proto, e.phase);
+            (timeout < cfg.timeout(e.record.proto, phase_before)).then(|| Due {
+                at: e.record.last.saturating_add(timeout),
+                slot,
+                serial: e.serial,
+            })
+        };
         let r = &e.record;
         let flow = FlowRef {
             flow_id: r.flow_id,
