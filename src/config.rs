@@ -385,25 +385,10 @@ pub fn default_workers() -> usize {
 /// The most workers botsense starts; more only adds channel and memory overhead.
 pub const MAX_WORKERS: usize = 256;
 
-/// `Ok` unless `v` is zero; the detectors' `validate` uses it for counts and limits.
-pub(crate) fn nonzero<T: PartialEq + Default>(key: &str, v: T) -> Result<(), ConfigError> {
+/// `v` unless it is zero (a count, limit or timeout that must be set): an error naming
+/// `key` otherwise.
+pub(crate) fn positive<T: PartialEq + Default>(key: &str, v: T) -> Result<T, ConfigError> {
     if v == T::default() {
-        Err(invalid(key, "must be greater than 0"))
-    } else {
-        Ok(())
-    }
-}
-
-pub(crate) fn positive(key: &str, v: u64) -> Result<u64, ConfigError> {
-    if v == 0 {
-        Err(invalid(key, "must be greater than 0"))
-    } else {
-        Ok(v)
-    }
-}
-
-pub(crate) fn positive_usize(key: &str, v: usize) -> Result<usize, ConfigError> {
-    if v == 0 {
         Err(invalid(key, "must be greater than 0"))
     } else {
         Ok(v)
@@ -491,7 +476,7 @@ impl Config {
 
         let f = raw.flow;
         let flow = FlowSettings {
-            max_flows: positive_usize("flow.max_flows", f.max_flows.unwrap_or(1_000_000))?,
+            max_flows: positive("flow.max_flows", f.max_flows.unwrap_or(1_000_000))?,
             tcp_new_timeout_s: positive(
                 "flow.tcp_new_timeout_s",
                 f.tcp_new_timeout_s.unwrap_or(60),
@@ -520,12 +505,12 @@ impl Config {
 
         let d = raw.dns;
         let dns = DnsSettings {
-            max_pending: positive_usize("dns.max_pending", d.max_pending.unwrap_or(65_536))?,
+            max_pending: positive("dns.max_pending", d.max_pending.unwrap_or(65_536))?,
             transaction_timeout_s: positive(
                 "dns.transaction_timeout_s",
                 d.transaction_timeout_s.unwrap_or(10),
             )?,
-            max_answers: positive_usize("dns.max_answers", d.max_answers.unwrap_or(32))?,
+            max_answers: positive("dns.max_answers", d.max_answers.unwrap_or(32))?,
         };
 
         let e = raw.eve;
@@ -547,12 +532,9 @@ impl Config {
 
         let r = raw.runtime;
         let runtime = RuntimeSettings {
-            batch_size: positive_usize("runtime.batch_size", r.batch_size.unwrap_or(256))?,
-            channel_batches: positive_usize(
-                "runtime.channel_batches",
-                r.channel_batches.unwrap_or(64),
-            )?,
-            output_queue: positive_usize("runtime.output_queue", r.output_queue.unwrap_or(1024))?,
+            batch_size: positive("runtime.batch_size", r.batch_size.unwrap_or(256))?,
+            channel_batches: positive("runtime.channel_batches", r.channel_batches.unwrap_or(64))?,
+            output_queue: positive("runtime.output_queue", r.output_queue.unwrap_or(1024))?,
         };
 
         let detect = DetectSettings::from_raw(raw.detect)?;

@@ -100,13 +100,13 @@ impl Default for AlertingConfig {
 
 impl AlertingConfig {
     pub fn validate(&self) -> Result<(), crate::config::ConfigError> {
-        nonzero("detect.alerting.max_keys", self.max_keys)?;
+        positive("detect.alerting.max_keys", self.max_keys)?;
         Ok(())
     }
 }
 
 /// A config error naming `key`, for the detectors' `validate`.
-pub(crate) use crate::config::{invalid, nonzero};
+pub(crate) use crate::config::{invalid, positive};
 
 /// A bounded map that forgets its least recently touched entry when full.
 ///

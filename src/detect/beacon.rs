@@ -30,9 +30,9 @@
 //! 443 traffic never alerts.
 
 use super::alerting::{
-    invalid, median_sorted, nonzero, quantile_sorted, round3, sort_f64, AlertDedup, AlertingConfig,
-    LruMap, CATEGORY_TROJAN, MITRE_TACTICS, MITRE_TECHNIQUES_C2, SID_BEACON_PERIODIC,
-    SID_BEACON_PERIODIC_WEB, SID_BEACON_SEED_RATE,
+    invalid, median_sorted, positive, quantile_sorted, round3, sort_f64, AlertDedup,
+    AlertingConfig, LruMap, CATEGORY_TROJAN, MITRE_TACTICS, MITRE_TECHNIQUES_C2,
+    SID_BEACON_PERIODIC, SID_BEACON_PERIODIC_WEB, SID_BEACON_SEED_RATE,
 };
 use super::{Alert, DetectContext, Detector, Severity};
 use crate::config::ConfigError;
@@ -162,8 +162,8 @@ impl BeaconConfig {
                 "must be between 4 and 4096",
             ));
         }
-        nonzero("detect.beacon.max_keys", self.max_keys)?;
-        nonzero("detect.beacon.max_resolved_names", self.max_resolved_names)?;
+        positive("detect.beacon.max_keys", self.max_keys)?;
+        positive("detect.beacon.max_resolved_names", self.max_resolved_names)?;
         Ok(())
     }
 }

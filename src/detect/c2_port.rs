@@ -7,7 +7,7 @@
 //! idling on its channel), or Sumo's high-volume case (>200 connections over ≥6 hours).
 
 use super::alerting::{
-    invalid, nonzero, round3, AlertDedup, AlertingConfig, LruMap, CATEGORY_TROJAN, MITRE_TACTICS,
+    invalid, positive, round3, AlertDedup, AlertingConfig, LruMap, CATEGORY_TROJAN, MITRE_TACTICS,
     MITRE_TECHNIQUES_C2, SID_C2_PORT,
 };
 use super::beacon::endpoint_text;
@@ -63,7 +63,7 @@ impl C2PortConfig {
                 "lists no port (set enabled = false instead)",
             ));
         }
-        nonzero(
+        positive(
             "detect.c2_port.repeat_min_connections",
             self.repeat_min_connections,
         )?;
@@ -79,7 +79,7 @@ impl C2PortConfig {
                 "must be between 1 and 24",
             ));
         }
-        nonzero("detect.c2_port.max_keys", self.max_keys)?;
+        positive("detect.c2_port.max_keys", self.max_keys)?;
         Ok(())
     }
 }

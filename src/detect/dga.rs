@@ -21,7 +21,7 @@
 //!   easily looks up twenty long tracker and API names an hour.
 
 use super::alerting::{
-    invalid, nonzero, round3, AlertDedup, AlertingConfig, LruMap, CATEGORY_TROJAN, MITRE_TACTICS,
+    invalid, positive, round3, AlertDedup, AlertingConfig, LruMap, CATEGORY_TROJAN, MITRE_TACTICS,
     MITRE_TECHNIQUES_DGA, SID_DGA_RANDOM_BURST, SID_DGA_SEED_VOLUME,
 };
 use super::dga_model::{label_score, registered_split, SuffixSet};
@@ -144,7 +144,7 @@ impl Default for DgaConfig {
 
 impl DgaConfig {
     pub fn validate(&self) -> Result<(), ConfigError> {
-        nonzero("detect.dga.burst_window_s", self.burst_window_s)?;
+        positive("detect.dga.burst_window_s", self.burst_window_s)?;
         if self.seed_window_s < self.burst_window_s {
             return Err(invalid(
                 "detect.dga.seed_window_s",
@@ -172,7 +172,7 @@ impl DgaConfig {
                 "must be at least burst_min_names and seed_min_queries",
             ));
         }
-        nonzero("detect.dga.max_hosts", self.max_hosts)?;
+        positive("detect.dga.max_hosts", self.max_hosts)?;
         if self
             .allowlist
             .iter()

@@ -10,7 +10,7 @@
 //! skipped.
 
 use super::alerting::{
-    invalid, nonzero, round3, AlertDedup, AlertingConfig, LruMap, CATEGORY_BAD_TRAFFIC,
+    invalid, positive, round3, AlertDedup, AlertingConfig, LruMap, CATEGORY_BAD_TRAFFIC,
     MITRE_TACTICS, MITRE_TECHNIQUES_DNS_TUNNEL, SID_DNS_TUNNEL,
 };
 use super::dga::{default_allowlist, judged, name_text};
@@ -76,7 +76,7 @@ impl Default for DnsTunnelConfig {
 
 impl DnsTunnelConfig {
     pub fn validate(&self) -> Result<(), ConfigError> {
-        nonzero("detect.dns_tunnel.window_s", self.window_s)?;
+        positive("detect.dns_tunnel.window_s", self.window_s)?;
         if self.min_label_len < 8 || self.min_label_len > 63 {
             return Err(invalid(
                 "detect.dns_tunnel.min_label_len",
@@ -95,7 +95,7 @@ impl DnsTunnelConfig {
                 "must be at least min_unique_names",
             ));
         }
-        nonzero("detect.dns_tunnel.max_keys", self.max_keys)?;
+        positive("detect.dns_tunnel.max_keys", self.max_keys)?;
         Ok(())
     }
 }

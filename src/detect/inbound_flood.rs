@@ -19,10 +19,10 @@
 //! sources or connections reach `high_factor` times their threshold.
 
 use super::alerting::{
-    invalid, nonzero, AlertDedup, AlertingConfig, LruMap, MITRE_TACTICS, MITRE_TACTICS_BRUTE_FORCE,
-    MITRE_TACTICS_FLOOD, MITRE_TECHNIQUES_BRUTE_FORCE, MITRE_TECHNIQUES_FLOOD,
-    MITRE_TECHNIQUES_SPAM, SID_INBOUND_FLOOD_BRUTE_FORCE, SID_INBOUND_FLOOD_HTTP,
-    SID_INBOUND_FLOOD_SPAM, SID_INBOUND_FLOOD_VOLUMETRIC,
+    invalid, positive, AlertDedup, AlertingConfig, LruMap, MITRE_TACTICS,
+    MITRE_TACTICS_BRUTE_FORCE, MITRE_TACTICS_FLOOD, MITRE_TECHNIQUES_BRUTE_FORCE,
+    MITRE_TECHNIQUES_FLOOD, MITRE_TECHNIQUES_SPAM, SID_INBOUND_FLOOD_BRUTE_FORCE,
+    SID_INBOUND_FLOOD_HTTP, SID_INBOUND_FLOOD_SPAM, SID_INBOUND_FLOOD_VOLUMETRIC,
 };
 use super::beacon::endpoint_text;
 use super::{Alert, DetectContext, Detector, Severity};
@@ -77,8 +77,8 @@ impl Default for InboundFloodConfig {
 
 impl InboundFloodConfig {
     pub fn validate(&self) -> Result<(), ConfigError> {
-        nonzero("detect.inbound_flood.bin_s", self.bin_s)?;
-        nonzero("detect.inbound_flood.min_sources", self.min_sources)?;
+        positive("detect.inbound_flood.bin_s", self.bin_s)?;
+        positive("detect.inbound_flood.min_sources", self.min_sources)?;
         if self.min_connections < self.min_sources {
             return Err(invalid(
                 "detect.inbound_flood.min_connections",
@@ -91,7 +91,7 @@ impl InboundFloodConfig {
                 "must be at least 2",
             ));
         }
-        nonzero("detect.inbound_flood.max_keys", self.max_keys)?;
+        positive("detect.inbound_flood.max_keys", self.max_keys)?;
         Ok(())
     }
 }

@@ -17,7 +17,7 @@
 //! is `scan`'s case, not this one. Both fire only when both shapes hold.
 
 use super::alerting::{
-    invalid, nonzero, AlertDedup, AlertingConfig, LruMap, CATEGORY_NETWORK_SCAN,
+    invalid, positive, AlertDedup, AlertingConfig, LruMap, CATEGORY_NETWORK_SCAN,
     MITRE_TACTICS_SCAN, MITRE_TECHNIQUES_SCAN, SID_OUTBOUND_BURST_FLOOD, SID_OUTBOUND_BURST_SWEEP,
 };
 use super::beacon::endpoint_text;
@@ -69,15 +69,15 @@ impl Default for OutboundBurstConfig {
 
 impl OutboundBurstConfig {
     pub fn validate(&self) -> Result<(), ConfigError> {
-        nonzero("detect.outbound_burst.min_attempts", self.min_attempts)?;
+        positive("detect.outbound_burst.min_attempts", self.min_attempts)?;
         if self.min_unique_ports < 2 {
             return Err(invalid(
                 "detect.outbound_burst.min_unique_ports",
                 "must be at least 2",
             ));
         }
-        nonzero("detect.outbound_burst.window_s", self.window_s)?;
-        nonzero(
+        positive("detect.outbound_burst.window_s", self.window_s)?;
+        positive(
             "detect.outbound_burst.sweep_max_targets",
             self.sweep_max_targets,
         )?;
@@ -93,7 +93,7 @@ impl OutboundBurstConfig {
                 "must be at least high_attempts",
             ));
         }
-        nonzero("detect.outbound_burst.max_hosts", self.max_hosts)?;
+        positive("detect.outbound_burst.max_hosts", self.max_hosts)?;
         Ok(())
     }
 }

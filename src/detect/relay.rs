@@ -24,7 +24,7 @@
 //! see it fire.
 
 use super::alerting::{
-    invalid, median_sorted, nonzero, round3, sort_f64, AlertDedup, AlertingConfig, LruMap,
+    invalid, median_sorted, positive, round3, sort_f64, AlertDedup, AlertingConfig, LruMap,
     CATEGORY_TROJAN, MITRE_TACTICS, MITRE_TECHNIQUES_RELAY, SID_RELAY,
 };
 use super::{Alert, DetectContext, Detector, Severity};
@@ -86,8 +86,8 @@ impl Default for RelayConfig {
 
 impl RelayConfig {
     pub fn validate(&self) -> Result<(), ConfigError> {
-        nonzero("detect.relay.max_delay_s", self.max_delay_s)?;
-        nonzero("detect.relay.min_relay_events", self.min_relay_events)?;
+        positive("detect.relay.max_delay_s", self.max_delay_s)?;
+        positive("detect.relay.min_relay_events", self.min_relay_events)?;
         if self.event_window_s < self.max_delay_s {
             return Err(invalid(
                 "detect.relay.event_window_s",
@@ -100,7 +100,7 @@ impl RelayConfig {
                 "must be at least high_min_peers",
             ));
         }
-        nonzero(
+        positive(
             "detect.relay.max_inbound_per_host",
             self.max_inbound_per_host,
         )?;
@@ -116,7 +116,7 @@ impl RelayConfig {
                 "must be at least min_relay_events",
             ));
         }
-        nonzero("detect.relay.max_hosts", self.max_hosts)?;
+        positive("detect.relay.max_hosts", self.max_hosts)?;
         Ok(())
     }
 }

@@ -15,7 +15,7 @@
 //! addresses on many ports may fire both, one that probes one port fires only this.
 
 use super::alerting::{
-    invalid, nonzero, AlertDedup, AlertingConfig, LruMap, CATEGORY_NETWORK_SCAN,
+    invalid, positive, AlertDedup, AlertingConfig, LruMap, CATEGORY_NETWORK_SCAN,
     MITRE_TACTICS_SCAN, MITRE_TECHNIQUES_SCAN, SID_SCAN,
 };
 use super::{Alert, DetectContext, Detector, Severity};
@@ -72,14 +72,14 @@ impl ScanConfig {
                 "must be at least min_targets",
             ));
         }
-        nonzero("detect.scan.window_s", self.window_s)?;
+        positive("detect.scan.window_s", self.window_s)?;
         if self.max_targets_per_key < self.high_targets {
             return Err(invalid(
                 "detect.scan.max_targets_per_key",
                 "must be at least high_targets",
             ));
         }
-        nonzero("detect.scan.max_keys", self.max_keys)?;
+        positive("detect.scan.max_keys", self.max_keys)?;
         Ok(())
     }
 }

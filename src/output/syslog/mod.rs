@@ -24,7 +24,7 @@ pub mod message;
 pub mod sender;
 pub mod transport;
 
-use crate::config::{invalid, positive, positive_usize, ConfigError};
+use crate::config::{invalid, positive, ConfigError};
 use crate::detect::Severity;
 use crate::time::Timestamp;
 use serde::Deserialize;
@@ -292,7 +292,7 @@ impl SyslogConfig {
                 t
             }
         };
-        let queue_size = positive_usize("syslog.queue_size", raw.queue_size.unwrap_or(10_000))?;
+        let queue_size = positive("syslog.queue_size", raw.queue_size.unwrap_or(10_000))?;
         let max_message_bytes = raw.max_message_bytes.unwrap_or(DEFAULT_MESSAGE_BYTES);
         if !(MIN_MESSAGE_BYTES..=65_000).contains(&max_message_bytes) {
             return Err(invalid(
