@@ -63,7 +63,7 @@ pub fn write_mix<W: Write>(w: W, target_packets: u64) -> io::Result<BenchSummary
         // Beacons: each host on its own phase, every BEACON_PERIOD_S.
         for h in 0..BEACONING_HOSTS {
             if s % BEACON_PERIOD_S == u64::from(h) * 7 % BEACON_PERIOD_S {
-                let client = SocketAddr::new(client_ip(h, false), ephemeral(&mut rng));
+                let client = SocketAddr::new(client_ip(h, false), rng.ephemeral_port());
                 let c2 = SocketAddr::new(IpAddr::V4(Ipv4Addr::new(203, 0, 113, 66)), 8443);
                 out.add(tcp_session(client, c2, second, 310, 1_020)?)?;
                 sum.tcp_sessions += 1;
@@ -76,7 +76,7 @@ pub fn write_mix<W: Write>(w: W, target_packets: u64) -> io::Result<BenchSummary
                 let src = Ipv4Addr::from(rng.next_u32() | 0x0100_0000);
                 let at = second + Duration::from_micros(i * 1_000_000 / (FLOOD_SYNS / 10));
                 out.add(tcp_unanswered(
-                    SocketAddr::new(IpAddr::V4(src), ephemeral(&mut rng)),
+                    SocketAddr::new(IpAddr::V4(src), rng.ephemeral_port()),
                     victim,
                     at,
                     0,
@@ -88,13 +88,13 @@ pub fn write_mix<W: Write>(w: W, target_packets: u64) -> io::Result<BenchSummary
             let at = second + Duration::from_micros(rng.below(1_000_000));
             let v6 = rng.chance(0.2);
             let client_ip = client_ip(rng.below(u64::from(CLIENTS)) as u32, v6);
-            let client = SocketAddr::new(client_ip, ephemeral(&mut rng));
+            let client = SocketAddr::new(client_ip, rng.ephemeral_port());
             if rng.chance(0.3) {
                 // A lookup: mostly popular names, some random names that do not exist,
                 // and the DGA host's pseudo-random .com names.
                 dns_id = dns_id.wrapping_add(1);
                 let (client, name, reply) = if rng.chance(0.05) {
-                    let dga = SocketAddr::new(client_ip_v4(1_999), ephemeral(&mut rng));
+                    let dga = SocketAddr::new(client_ip_v4(1_999), rng.ephemeral_port());
                     (dga, random_name(&mut rng, 14, "com"), DnsReply::NxDomain)
                 } else if rng.chance(0.1) {
                     (
@@ -177,10 +177,6 @@ pub fn write_concurrent_flows<W: Write>(w: W, n: u64) -> io::Result<BenchSummary
     conv_sum.wire_bytes = out.wire_bytes;
     out.finish()?;
     Ok(conv_sum)
-}
-
-fn ephemeral(rng: &mut Rng) -> u16 {
-    rng.range(32_768, 61_000) as u16
 }
 
 fn client_ip_v4(i: u32) -> IpAddr {

@@ -164,8 +164,7 @@ pub(crate) fn nth<T: Copy>(items: &[T], i: usize) -> std::io::Result<T> {
 
 /// One of `items` drawn uniformly by `rng` (the default for an empty table).
 pub(crate) fn pick<T: Copy + Default>(rng: &mut Rng, items: &[T]) -> T {
-    let i = rng.below(items.len() as u64) as usize;
-    items.get(i).copied().unwrap_or_default()
+    rng.pick(items).copied().unwrap_or_default()
 }
 
 /// `items[k % items.len()]`: round-robin over a table (the default for an empty one).
