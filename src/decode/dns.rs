@@ -431,6 +431,17 @@ fn join_txt(mut rdata: &[u8]) -> Vec<u8> {
     out
 }
 
+/// Appends one label as names keep it: its bytes verbatim but for a `.` or `\` inside
+/// it, escaped with `\` so the dots that remain are label separators.
+pub fn push_label(out: &mut Vec<u8>, label: &[u8]) {
+    for &b in label {
+        if b == b'.' || b == b'\\' {
+            out.push(b'\\');
+        }
+        out.push(b);
+    }
+}
+
 /// Reads the name at `start`, appending its labels joined by `.` to `out` if given.
 /// Returns the offset after the name where it started: after the root label or after
 /// the first compression pointer.
@@ -457,12 +468,7 @@ fn read_name(buf: &[u8], start: usize, mut out: Option<&mut Vec<u8>>) -> Result<
                     if !first {
                         out.push(b'.');
                     }
-                    for &b in label {
-                        if b == b'.' || b == b'\\' {
-                            out.push(b'\\');
-                        }
-                        out.push(b);
-                    }
+                    push_label(out, label);
                 }
                 first = false;
                 pos += 1 + len;

@@ -81,12 +81,7 @@ pub fn join_labels<L: AsRef<[u8]>>(labels: &[L]) -> Vec<u8> {
         if i > 0 {
             out.push(b'.');
         }
-        for &b in label.as_ref() {
-            if b == b'.' || b == b'\\' {
-                out.push(b'\\');
-            }
-            out.push(b);
-        }
+        crate::decode::dns::push_label(&mut out, label.as_ref());
     }
     out
 }
