@@ -106,7 +106,7 @@ pub fn first_packet_time(path: &Path) -> Result<Option<Timestamp>, CaptureError>
 }
 
 /// The first error of a compressed stream, kept by [`StreamEnd`] for the reader.
-type StreamError = std::sync::Arc<std::sync::Mutex<Option<String>>>;
+type StreamError = std::sync::Arc<std::sync::OnceLock<String>>;
 
 /// A gzip stream that ends at its first error: a cut or corrupt `.gz` reads as a file
 /// that ends there (so every packet before the cut is delivered, as for a plain file cut
@@ -126,9 +126,8 @@ impl<R: Read> Read for StreamEnd<R> {
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => Err(e),
             Err(e) => {
                 self.failed = true;
-                if let Ok(mut slot) = self.error.lock() {
-                    *slot = Some(e.to_string());
-                }
+                // Only the first error is kept: the stream ends at it.
+                let _ = self.error.set(e.to_string());
                 Ok(0)
             }
             ok => ok,
@@ -160,7 +159,7 @@ fn open_stream(path: &Path) -> Result<(Box<dyn Read + Send>, StreamError), Captu
 }
 
 fn stream_error(error: &StreamError) -> Option<String> {
-    error.lock().ok().and_then(|e| e.clone())
+    error.get().cloned()
 }
 
 /// Per-interface facts from a pcapng IDB (or the pcap global header).
@@ -204,7 +203,7 @@ pub fn read_file(
     let (stream, stream_err) = open_stream(path)?;
     let mut reader = match pcap_parser::create_reader(BUFFER, stream) {
         Ok(r) => r,
-        Err(PcapError::Eof | PcapError::Incomplete(_)) if stream_error(&stream_err).is_some() => {
+        Err(PcapError::Eof | PcapError::Incomplete(_)) if stream_err.get().is_some() => {
             let message = stream_error(&stream_err).unwrap_or_default();
             return Err(CaptureError::Open {
                 path: path.to_path_buf(),
