@@ -116,11 +116,6 @@ impl<'a> JsonObject<'a> {
         self
     }
 
-    /// Any string, escaped as serde_json escapes it.
-    pub fn str(&mut self, key: &'static str, v: &str) -> &mut Self {
-        self.serde(key, v)
-    }
-
     /// Any value through serde_json.
     pub fn serde<T: Serialize + ?Sized>(&mut self, key: &'static str, v: &T) -> &mut Self {
         self.key(key);
@@ -172,7 +167,7 @@ mod tests {
         o.u64("a", 18_446_744_073_709_551_615)
             .bool("b", false)
             .plain_str("c", "10.0.0.1")
-            .str("d", "quote\" back\\ nl\n \u{1} é");
+            .serde("d", "quote\" back\\ nl\n \u{1} é");
         let mut inner = o.object("e");
         inner.u64("x", 0);
         inner.end();
